@@ -1,0 +1,360 @@
+"""The `hpstudio` command: the headless front end over the same core as the app.
+
+With no arguments it opens the desktop app. Every user error ends with status 2 and one
+line that says what is wrong and what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from hpstudio import __version__
+from hpstudio.core.errors import HpstudioError
+
+EXIT_USAGE = 2
+
+_EPILOG = """\
+commands:
+  hpstudio                      open the desktop app with the demo study
+  hpstudio demo                 run the demo study headless (RandomForest on diabetes, 18 candidates)
+  hpstudio run SPEC             run a study spec (TOML or JSON); an interrupted study of the same
+                                name and spec is resumed, unless --new
+  hpstudio resume STUDY         finish an interrupted or stopped study
+  hpstudio studies              list the studies in the history
+  hpstudio show STUDY           a study's trials, best first
+  hpstudio trials STUDY --csv F all trials with scikit-learn cv_results_ column names
+  hpstudio export STUDY -o F    best parameters as JSON (or --format python); --model F refits
+                                the best (or --trial N) on all the data and saves it
+  hpstudio gui [SPEC]           open the app (--run, --screenshot PNG)
+
+STUDY is a study id or name. The history lives in the per-user data directory unless --db
+(or the HPSTUDIO_DB environment variable) names another file.
+"""
+
+
+def demo_spec_path() -> Path:
+    return Path(str(resources.files("hpstudio.demo") / "forest-diabetes.toml"))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the one-line error and exit status 2 the rest of the CLI uses."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"hpstudio: error: {message} (see hpstudio --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hpstudio", description="Hyperparameter tuning studio for "
+                     "scikit-learn models.", epilog=_EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"hpstudio {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    def with_db(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--db", metavar="PATH", help="history file (default: per-user data dir)")
+        return sub
+
+    def with_run_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--jobs", "-j", type=int, metavar="N",
+                         help="worker processes (default: all cores)")
+        sub.add_argument("--cluster", metavar="ADDRESS",
+                         help="run folds on a Dask cluster: tcp://HOST:8786, or local:N for a "
+                         "local cluster of N worker processes (needs hpstudio[dask])")
+        sub.add_argument("--allow-package", action="append", default=[], metavar="PKG",
+                         help="allow estimator classes from this package besides scikit-learn")
+        sub.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    run = with_db(commands.add_parser("run", help="run a study spec"))
+    run.add_argument("spec", help="study spec file (.toml or .json)")
+    run.add_argument("--new", action="store_true",
+                     help="always start a new study, even if one of the same name can be resumed")
+    with_run_options(run)
+
+    demo = with_db(commands.add_parser("demo", help="run the demo study headless"))
+    with_run_options(demo)
+
+    resume = with_db(commands.add_parser("resume", help="finish an interrupted study"))
+    resume.add_argument("study", help="study id or name")
+    with_run_options(resume)
+
+    with_db(commands.add_parser("studies", help="list studies"))
+
+    show = with_db(commands.add_parser("show", help="a study's trials, best first"))
+    show.add_argument("study")
+    show.add_argument("--top", type=int, default=20, metavar="N", help="rows to show (0: all)")
+
+    trials = with_db(commands.add_parser("trials", help="export all trials as CSV"))
+    trials.add_argument("study")
+    trials.add_argument("--csv", required=True, metavar="FILE")
+
+    export = with_db(commands.add_parser("export", help="export the best parameters or model"))
+    export.add_argument("study")
+    export.add_argument("-o", "--output", metavar="FILE", help="parameters file to write")
+    export.add_argument("--format", choices=("json", "python"), default=None,
+                        help="json (default) or a python snippet (default for .py files)")
+    export.add_argument("--model", metavar="FILE",
+                        help="refit on all data and save the model (skops; joblib if .joblib)")
+    export.add_argument("--trial", type=int, metavar="N", help="a trial number instead of the best")
+    export.add_argument("--allow-package", action="append", default=[], metavar="PKG")
+
+    gui = with_db(commands.add_parser("gui", help="open the desktop app"))
+    gui.add_argument("spec", nargs="?", help="study spec to open")
+    gui.add_argument("--run", action="store_true", help="run the spec to the end")
+    gui.add_argument("--screenshot", metavar="PNG", help="save a picture of the window and exit")
+    gui.add_argument("--tab", metavar="NAME", help="plot tab to show in the screenshot")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command in (None, "gui"):
+            return _open_gui(args)
+        handler = {"run": cmd_run, "demo": cmd_run, "resume": cmd_run, "studies": cmd_studies,
+                   "show": cmd_show, "trials": cmd_trials, "export": cmd_export}[args.command]
+        return handler(args)
+    except HpstudioError as exc:
+        print(f"hpstudio: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("hpstudio: interrupted; finished trials are saved, `hpstudio resume` goes on",
+              file=sys.stderr)
+        return 130
+
+
+def _open_gui(args: argparse.Namespace) -> int:
+    try:
+        from hpstudio.gui.app import run_app
+    except ImportError as exc:
+        print(f"hpstudio: error: the desktop app cannot start ({exc}); "
+              "headless commands still work, see hpstudio --help", file=sys.stderr)
+        return EXIT_USAGE
+    return run_app(spec=getattr(args, "spec", None), db=getattr(args, "db", None),
+                   run=getattr(args, "run", False), screenshot=getattr(args, "screenshot", None),
+                   tab=getattr(args, "tab", None))
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from hpstudio.core.store import HistoryStore
+
+    return HistoryStore(args.db)
+
+
+def make_executor(args: argparse.Namespace) -> Any:
+    if getattr(args, "cluster", None):
+        from hpstudio.core.cluster import make_cluster_executor
+
+        return make_cluster_executor(args.cluster)
+    from hpstudio.core.executor import LocalExecutor
+
+    if args.jobs is not None and args.jobs < 1:
+        raise HpstudioError("--jobs: expected a whole number ≥ 1")
+    return LocalExecutor(args.jobs)
+
+
+# ----- run / demo / resume ------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from hpstudio.core.records import StudyStatus
+    from hpstudio.core.spec import StudySpec
+    from hpstudio.core.study import StudyRunner
+
+    store = _store(args)
+    study_id: int | None = None
+    spec: StudySpec | None = None
+    if args.command == "resume":
+        study_id = store.resolve(args.study)
+    else:
+        spec = StudySpec.from_file(demo_spec_path() if args.command == "demo" else args.spec)
+        if not getattr(args, "new", False):
+            study_id = _resumable(store, spec)
+            if study_id is not None:
+                spec = None
+    if study_id is not None:
+        row = store.get_study(study_id)
+        if row.status is StudyStatus.FINISHED:
+            print(f"study #{study_id} {row.name!r} is already finished", file=sys.stderr)
+            return 0
+        done, failed = store.count_trials(study_id)
+        print(f"resuming study #{study_id} {row.name!r}: {done + failed} trials already done",
+              file=sys.stderr)
+    progress = _Progress(quiet=args.quiet)
+    runner = StudyRunner(store, executor=make_executor(args), listener=progress,
+                         allowed_packages=getattr(args, "allow_package", ()))
+    try:
+        outcome = runner.run(spec, study_id=study_id)
+    finally:
+        progress.close()
+    name = store.get_study(outcome.study_id).name
+    print(f"study #{outcome.study_id} {name!r}: {outcome.status.value}"
+          + (f" ({outcome.reason})" if outcome.reason else ""))
+    print(f"trials: {outcome.n_complete} complete, {outcome.n_failed} failed, "
+          f"{outcome.elapsed:.1f} s")
+    if outcome.best is not None:
+        metric = store.get_study(outcome.study_id).spec.get("scoring", {}).get("metric") or "score"
+        print(f"best {metric}: {outcome.best.mean_test_score:.6g} "
+              f"(± {outcome.best.std_test_score:.3g}), trial {outcome.best.number}")
+        print(f"best params: {outcome.best.params}")
+    else:
+        print("no successful trial")
+    return 0 if outcome.status is not StudyStatus.FAILED else 1
+
+
+def _resumable(store: Any, spec: Any) -> int | None:
+    """The newest study with this name and the same spec, if it did not finish."""
+    from hpstudio.core.errors import StudyNotFound
+    from hpstudio.core.records import StudyStatus
+
+    try:
+        study_id = store.resolve(spec.name)
+    except StudyNotFound:
+        return None
+    row = store.get_study(study_id)
+    if row.status in (StudyStatus.INTERRUPTED, StudyStatus.STOPPED) and row.spec == spec.to_dict():
+        return study_id
+    return None
+
+
+class _Progress:
+    """A tqdm bar on stderr with the best score so far; quiet mode prints nothing."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+
+    def __call__(self, event: Any) -> None:
+        from hpstudio.core import events
+
+        if isinstance(event, events.StudyStarted):
+            print(f"study #{event.study_id} {event.name!r}: {event.n_total} trials on "
+                  f"{event.n_workers} workers", file=sys.stderr)
+            if not self.quiet:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=event.n_total, initial=event.n_complete + event.n_failed,
+                                unit="trial", file=sys.stderr, dynamic_ncols=True)
+        elif isinstance(event, events.TrialFinished) and self.bar is not None:
+            self.bar.update(1)
+            if event.best is not None:
+                self.bar.set_postfix(best=f"{event.best.mean_test_score:.4g}",
+                                     failed=event.n_failed, refresh=False)
+        elif isinstance(event, events.StudyLog) and event.level != "info":
+            message = f"{event.level}: {event.message}"
+            if self.bar is not None:
+                self.bar.write(message, file=sys.stderr)
+            else:
+                print(message, file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# ----- inspecting ---------------------------------------------------------------------------
+
+
+def cmd_studies(args: argparse.Namespace) -> int:
+    studies = _store(args).list_studies()
+    if not studies:
+        print("no studies yet; try `hpstudio demo`")
+        return 0
+    rows = [("id", "name", "strategy", "estimator", "trials", "best", "status", "created")]
+    for s in studies:
+        total = s.n_total if s.n_total is not None else "?"
+        done = f"{s.n_complete + s.n_failed}/{total}" + (f" ({s.n_failed} failed)"
+                                                          if s.n_failed else "")
+        status = s.status.value + (f": {s.stop_reason}" if s.stop_reason and
+                                   s.status.value != "finished" else "")
+        rows.append((str(s.id), s.name, s.strategy, s.estimator.rsplit(".", 1)[-1], done,
+                     _fmt(s.best_score), status,
+                     time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created))))
+    _print_table(rows)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from hpstudio.core.export import cv_results_frame
+
+    store = _store(args)
+    study = store.get_study(store.resolve(args.study))
+    trials = store.load_trials(study.id)
+    spec = study.spec
+    done = len(trials)
+    print(f"study #{study.id} {study.name!r}: {study.status.value}"
+          + (f" ({study.stop_reason})" if study.stop_reason else ""))
+    print(f"  data {spec['data']}  estimator {spec['estimator']['class']}  "
+          f"strategy {spec.get('search', {}).get('strategy', 'grid')}")
+    metric = spec.get("scoring", {}).get("metric") or "score"
+    print(f"  metric {metric}  folds {spec.get('cv', {}).get('folds', 5)}  "
+          f"trials {done}/{study.n_total if study.n_total is not None else '?'}  "
+          f"elapsed {study.elapsed:.1f} s")
+    if not trials:
+        print("no finished trials yet")
+        return 0
+    frame = cv_results_frame(trials).sort_values(["rank_test_score", "number"])
+    if args.top:
+        frame = frame.head(args.top)
+    rows = [("rank", "trial", f"mean {metric}", "std", "fit s", "state", "params")]
+    for _, r in frame.iterrows():
+        params = r["params"] if r["state"] == "complete" else f"{r['params']}  {r['error']}"
+        rows.append((str(r["rank_test_score"]), str(r["number"]), _fmt(r["mean_test_score"]),
+                     _fmt(r["std_test_score"]), f"{r['mean_fit_time']:.3f}", r["state"], params))
+    _print_table(rows)
+    return 0
+
+
+def cmd_trials(args: argparse.Namespace) -> int:
+    from hpstudio.core.export import write_trials_csv
+
+    store = _store(args)
+    study_id = store.resolve(args.study)
+    trials = store.load_trials(study_id)
+    write_trials_csv(args.csv, trials)
+    print(f"wrote {len(trials)} trials to {args.csv}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from hpstudio.core import export
+
+    if not args.output and not args.model:
+        raise HpstudioError("export: give -o FILE for the parameters and/or --model FILE")
+    store = _store(args)
+    study = store.get_study(store.resolve(args.study))
+    trial = export.pick_trial(store.load_trials(study.id), args.trial)
+    if args.output:
+        fmt = args.format or ("python" if args.output.endswith(".py") else "json")
+        if fmt == "python":
+            Path(args.output).write_text(export.python_snippet(study, trial), encoding="utf-8")
+        else:
+            export.write_params_json(args.output, study, trial)
+        print(f"wrote trial {trial.number}'s parameters to {args.output} ({fmt})")
+    if args.model:
+        sidecar = export.refit_model(study, trial, args.model, args.allow_package)
+        print(f"refitted trial {trial.number} on all data: {args.model} (details in {sidecar})")
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.6g}"
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+        print("  ".join([*cells, str(row[-1])]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

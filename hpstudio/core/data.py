@@ -1,0 +1,180 @@
+"""Datasets: scikit-learn's bundled sets and CSV files, with a leak-free preprocessing step.
+
+A CSV is typed by pandas and its preprocessing (impute + scale numbers, impute + one-hot
+text) is a Pipeline step fitted inside each fold, so nothing is learnt from test folds.
+Bundled sets are passed through untouched, so scores agree with ``GridSearchCV``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hpstudio.core.errors import DataError
+from hpstudio.core.spec import DataSpec
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+_MAX_CLASSES_FOR_INT_TARGET = 20
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Features and target ready for cross-validation, with what the UI shows about them."""
+
+    name: str
+    X: Any  # ndarray for bundled sets, DataFrame for CSV files
+    y: np.ndarray
+    task: str
+    numeric_columns: tuple[str, ...] = ()
+    categorical_columns: tuple[str, ...] = ()
+    dropped_rows: int = 0  # rows whose target was missing
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_columns(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_classes(self) -> int | None:
+        return int(len(np.unique(self.y))) if self.task == CLASSIFICATION else None
+
+    @property
+    def needs_preprocessing(self) -> bool:
+        return bool(self.numeric_columns or self.categorical_columns)
+
+    def fingerprint(self) -> str:
+        """A content hash, so a stored study can tell whether it is reopened on the same data."""
+        digest = hashlib.sha256()
+        if hasattr(self.X, "columns"):
+            import pandas as pd
+
+            digest.update(",".join(map(str, self.X.columns)).encode())
+            digest.update(pd.util.hash_pandas_object(self.X, index=False).to_numpy().tobytes())
+        else:
+            digest.update(np.ascontiguousarray(self.X).tobytes())
+        digest.update(np.asarray(self.y).astype(str).astype("U").tobytes())
+        return digest.hexdigest()[:16]
+
+
+def load_dataset(spec: DataSpec) -> Dataset:
+    if spec.builtin:
+        return load_builtin(spec.builtin)
+    return load_csv(spec.csv_path(), spec.target or "")
+
+
+def load_builtin(name: str) -> Dataset:
+    from sklearn import datasets
+
+    loaders = {
+        "iris": datasets.load_iris,
+        "wine": datasets.load_wine,
+        "breast_cancer": datasets.load_breast_cancer,
+        "digits": datasets.load_digits,
+        "diabetes": datasets.load_diabetes,
+    }
+    if name not in loaders:
+        raise DataError(f"unknown bundled dataset {name!r}; choose one of {', '.join(loaders)}")
+    bunch = loaders[name]()
+    task = REGRESSION if name == "diabetes" else CLASSIFICATION
+    return Dataset(name, bunch.data, bunch.target, task)
+
+
+def read_csv_preview(path: Any, rows: int = 20) -> Any:
+    """The first rows of a CSV, typed as the full load would type them (for the data panel)."""
+    return _read_csv(path, nrows=rows)
+
+
+def load_csv(path: Any, target: str) -> Dataset:
+    frame = _read_csv(path)
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise DataError(f"target column {target!r} is not in {path}; its columns are: {columns}")
+    if frame.shape[1] < 2:
+        raise DataError(f"{path} has no feature columns besides the target {target!r}")
+    missing_target = frame[target].isna()
+    frame = frame.loc[~missing_target].reset_index(drop=True)
+    if len(frame) < 2:
+        raise DataError(f"{path}: fewer than 2 rows have a value in the target column {target!r}")
+    y_series = frame[target]
+    X = frame.drop(columns=[target])
+    numeric = tuple(str(c) for c in X.columns if _is_numeric(X[c]))
+    categorical = tuple(str(c) for c in X.columns if str(c) not in numeric)
+    X.columns = [str(c) for c in X.columns]
+    task = infer_task(y_series)
+    y = y_series.to_numpy()
+    if task == CLASSIFICATION:
+        y = y.astype(str) if y.dtype == object else y
+    else:
+        y = y.astype(float)
+    return Dataset(str(getattr(path, "name", path)), X, y, task, numeric, categorical,
+                   int(missing_target.sum()))
+
+
+def infer_task(target: Any) -> str:
+    """Text, booleans and small sets of integers are classes; other numbers are a regression."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
+        return CLASSIFICATION
+    values = target.dropna()
+    if pd.api.types.is_integer_dtype(values) or bool((values == values.round()).all()):
+        return CLASSIFICATION if values.nunique() <= _MAX_CLASSES_FOR_INT_TARGET else REGRESSION
+    return REGRESSION
+
+
+def _is_numeric(column: Any) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _read_csv(path: Any, nrows: int | None = None) -> Any:
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, nrows=nrows, sep=None, engine="python")
+    except FileNotFoundError:
+        raise DataError(f"CSV file not found: {path}; check the path in [data] csv") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder, not a CSV file") from None
+    except PermissionError:
+        raise DataError(f"no permission to read {path}") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty; a CSV needs a header row and data rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path} is not a readable CSV ({first}); save it as comma-separated "
+                        "UTF-8 text with one header row") from None
+    if frame.shape[1] < 1 or (nrows is None and frame.shape[0] == 0):
+        raise DataError(f"{path} has no data rows")
+    return frame
+
+
+def make_preprocessor(numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Any:
+    """Impute + scale numbers, impute + one-hot text: the sensible default for tabular data."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    transformers = []
+    if numeric:
+        transformers.append(
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+             list(numeric))
+        )
+    if categorical:
+        transformers.append(
+            ("categorical",
+             make_pipeline(SimpleImputer(strategy="most_frequent"),
+                           OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+             list(categorical))
+        )
+    return ColumnTransformer(transformers)

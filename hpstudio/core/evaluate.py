@@ -1,0 +1,167 @@
+"""One fold of one trial: fit on the train part, score the test part, time both.
+
+This module runs inside worker processes. The dataset reaches each worker once per
+study (a file path that is loaded and cached, memory-mapped where possible), and a
+fold task carries only the candidate's parameters and the fold's number.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hpstudio.core.records import FoldResult
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """Everything a worker needs to evaluate folds of one study, apart from the data itself."""
+
+    data_path: str
+    estimator_class: str
+    fixed_params: dict[str, Any]
+    numeric_columns: tuple[str, ...]
+    categorical_columns: tuple[str, ...]
+    classifier: bool
+    folds: int
+    shuffle: bool
+    seed: int | None
+    metric: str | None
+    train_score: bool
+    allowed_packages: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.data_path, self.estimator_class, repr(sorted(self.fixed_params.items())),
+                self.numeric_columns, self.categorical_columns, self.folds, self.shuffle,
+                self.seed, self.classifier)
+
+    @property
+    def param_prefix(self) -> str:
+        return "model__" if (self.numeric_columns or self.categorical_columns) else ""
+
+
+@dataclass(frozen=True)
+class FoldTask:
+    trial_number: int
+    fold: int
+    params: dict[str, Any]
+
+
+def context_for(spec: Any, dataset: Any, estimator_class: type,
+                allowed_packages: tuple[str, ...] = ()) -> EvaluationContext:
+    """The evaluation settings of a study; ``data_path`` is filled in by the executor."""
+    from hpstudio.core.data import CLASSIFICATION
+    from hpstudio.core.estimators import is_classifier_class
+
+    return EvaluationContext(
+        data_path="", estimator_class=spec.estimator.cls, fixed_params=dict(spec.estimator.fixed),
+        numeric_columns=dataset.numeric_columns, categorical_columns=dataset.categorical_columns,
+        classifier=is_classifier_class(estimator_class) and dataset.task == CLASSIFICATION,
+        folds=spec.cv.folds, shuffle=spec.cv.shuffle, seed=spec.cv.seed,
+        metric=spec.scoring.metric, train_score=spec.scoring.train_score,
+        allowed_packages=allowed_packages,
+    )
+
+
+class _WorkerState:
+    """Per-process cache: the last study's data, splits, base estimator and scorer."""
+
+    key: tuple[Any, ...] | None = None
+    X: Any = None
+    y: Any = None
+    splits: list[tuple[np.ndarray, np.ndarray]] = []
+    base_estimator: Any = None
+    scorer: Any = None
+
+
+def prepare(context: EvaluationContext) -> _WorkerState:
+    state = _WorkerState
+    if state.key == context.key:
+        return state
+    import joblib
+
+    X, y = joblib.load(context.data_path, mmap_mode="r")
+    state.X, state.y = X, y
+    state.splits = list(make_splitter(context, y).split(X, y))
+    state.base_estimator = build_estimator(context)
+    state.scorer = None
+    state.key = context.key
+    return state
+
+
+def build_estimator(context: EvaluationContext) -> Any:
+    """The unfitted estimator, wrapped in the preprocessing pipeline when the data needs it."""
+    from hpstudio.core.estimators import resolve_estimator_class
+
+    cls = resolve_estimator_class(context.estimator_class, context.allowed_packages)
+    estimator = cls(**context.fixed_params)
+    if not context.param_prefix:
+        return estimator
+    from sklearn.pipeline import Pipeline
+
+    from hpstudio.core.data import make_preprocessor
+
+    preprocessor = make_preprocessor(context.numeric_columns, context.categorical_columns)
+    return Pipeline([("preprocess", preprocessor), ("model", estimator)])
+
+
+def make_splitter(context: EvaluationContext, y: Any) -> Any:
+    """The same splitter the workers use, for code that must reproduce a study's folds."""
+    from sklearn.model_selection import check_cv
+
+    cv = check_cv(context.folds, y, classifier=context.classifier)
+    if context.shuffle:
+        cv.shuffle = True
+        cv.random_state = context.seed
+    return cv
+
+
+def evaluate_fold(context: EvaluationContext, task: FoldTask) -> FoldResult:
+    """Fit and score one fold; a failure becomes a result with its error, never an exception."""
+    from sklearn.base import clone
+    from sklearn.metrics import check_scoring
+    from sklearn.utils.metaestimators import _safe_split
+
+    started = time.time()
+    worker = str(os.getpid())
+    fit_time = score_time = 0.0
+    try:
+        state = prepare(context)
+        train, test = state.splits[task.fold]
+        estimator = clone(state.base_estimator)
+        prefix = context.param_prefix
+        estimator.set_params(**{prefix + name: value for name, value in task.params.items()})
+        X_train, y_train = _safe_split(estimator, state.X, state.y, train)
+        X_test, y_test = _safe_split(estimator, state.X, state.y, test, train)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit_start = time.time()
+            estimator.fit(X_train, y_train)
+            fit_time = time.time() - fit_start
+            if state.scorer is None:
+                state.scorer = check_scoring(estimator, scoring=context.metric)
+            score_start = time.time()
+            test_score = float(state.scorer(estimator, X_test, y_test))
+            score_time = time.time() - score_start
+            train_score = (float(state.scorer(estimator, X_train, y_train))
+                           if context.train_score else None)
+        error = None
+    except Exception as exc:  # a fit that raises marks the trial failed; the study goes on
+        test_score, train_score = float("nan"), None
+        error = _describe_error(exc)
+    return FoldResult(task.trial_number, task.fold, test_score, train_score, fit_time,
+                      score_time, started, time.time(), worker, error)
+
+
+def _describe_error(exc: BaseException) -> str:
+    message = f"{type(exc).__name__}: {exc}".strip()
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (in {frames[-1].name})" if frames else ""
+    return message + where

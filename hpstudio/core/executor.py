@@ -1,0 +1,132 @@
+"""Running fold tasks in worker processes and streaming their results back.
+
+The study loop only needs four verbs (start, submit, wait for some results, cancel), so
+a local process pool and a Dask cluster are interchangeable behind ``Executor``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from pathlib import Path
+from typing import Any
+
+from hpstudio.core.evaluate import EvaluationContext, FoldTask, evaluate_fold
+from hpstudio.core.records import FoldResult
+
+
+class Executor(ABC):
+    """Runs fold tasks somewhere and hands back results as they finish."""
+
+    @property
+    @abstractmethod
+    def n_workers(self) -> int: ...
+
+    @abstractmethod
+    def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
+        """Ship the dataset to the workers once; return the context tasks should carry."""
+
+    @abstractmethod
+    def submit(self, task: FoldTask) -> None: ...
+
+    @abstractmethod
+    def results(self, timeout: float | None) -> list[FoldResult]:
+        """Results that finished, waiting at most ``timeout`` seconds for the first one."""
+
+    @property
+    @abstractmethod
+    def in_flight(self) -> int:
+        """Tasks submitted whose results have not been handed back yet."""
+
+    @abstractmethod
+    def cancel_pending(self) -> None:
+        """Drop tasks that have not started; running ones finish and are still reported."""
+
+    def close(self) -> None:
+        """Release what ``start`` set up (files, connections)."""
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+class LocalExecutor(Executor):
+    """A reusable loky process pool: workers stay warm across studies in one process."""
+
+    def __init__(self, n_jobs: int | None = None) -> None:
+        self._n_jobs = max(1, n_jobs or default_jobs())
+        self._futures: dict[Future[FoldResult], FoldTask] = {}
+        self._context: EvaluationContext | None = None
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        self._pool: Any = None
+
+    @property
+    def n_workers(self) -> int:
+        return self._n_jobs
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._futures)
+
+    def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
+        from dataclasses import replace
+
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="hpstudio-data-")
+        self._context = replace(context, data_path=dump_dataset(Path(self._tmpdir.name), X, y))
+        self._pool = self._get_pool()
+        return self._context
+
+    def _get_pool(self) -> Any:
+        from loky import get_reusable_executor
+
+        return get_reusable_executor(max_workers=self._n_jobs, timeout=300)
+
+    def submit(self, task: FoldTask) -> None:
+        assert self._context is not None, "start() first"
+        future = self._pool.submit(evaluate_fold, self._context, task)
+        self._futures[future] = task
+
+    def results(self, timeout: float | None) -> list[FoldResult]:
+        if not self._futures:
+            return []
+        done, _ = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
+        out: list[FoldResult] = []
+        lost: list[FoldTask] = []
+        for future in done:
+            task = self._futures.pop(future)
+            if future.cancelled():
+                continue
+            try:
+                out.append(future.result())
+            except Exception:  # the worker died (killed, out of memory): run the task again
+                lost.append(task)
+        if lost:
+            self._pool = self._get_pool()
+            for task in lost:
+                self.submit(task)
+        return out
+
+    def cancel_pending(self) -> None:
+        for future in list(self._futures):
+            if future.cancel():
+                del self._futures[future]
+
+    def close(self) -> None:
+        self.cancel_pending()
+        if self._futures:
+            wait(list(self._futures))
+            self._futures.clear()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+
+def dump_dataset(folder: Path, X: Any, y: Any) -> str:
+    """Write the dataset once; workers memory-map it instead of receiving it per task."""
+    import joblib
+
+    path = folder / "dataset.joblib"
+    joblib.dump((X, y), path)
+    return str(path)

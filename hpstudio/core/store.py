@@ -1,0 +1,423 @@
+"""The local SQLite history: studies, trials and fold results.
+
+Each finished trial is committed in its own transaction the moment it ends (WAL mode),
+before anyone is told about it, so a kill or a crash loses at most the trials in flight.
+A connection belongs to the thread that opened it; the GUI opens one per thread.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hpstudio.core.errors import StoreError, StudyNotFound
+from hpstudio.core.records import FoldResult, StudyStatus, StudySummary, TrialRecord, TrialState
+
+SCHEMA_VERSION = 1
+DB_ENV_VAR = "HPSTUDIO_DB"
+
+
+def default_db_path() -> Path:
+    """The per-user history file, unless ``HPSTUDIO_DB`` names another."""
+    if os.environ.get(DB_ENV_VAR):
+        return Path(os.environ[DB_ENV_VAR])
+    from platformdirs import user_data_path
+
+    return user_data_path("hpstudio", appauthor=False) / "history.db"
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """A stored study with its spec as written, for reopening, resuming and exporting."""
+
+    id: int
+    name: str
+    spec: dict[str, Any]
+    status: StudyStatus
+    stop_reason: str | None
+    created: float
+    finished: float | None
+    data_fingerprint: str | None
+    versions: dict[str, str]
+    n_total: int | None
+    note: str
+    base_dir: str | None
+    elapsed: float
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS studies (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, spec TEXT NOT NULL, base_dir TEXT,
+    strategy TEXT, estimator TEXT, dataset TEXT, metric TEXT,
+    status TEXT NOT NULL, stop_reason TEXT, created REAL NOT NULL, finished REAL,
+    data_fingerprint TEXT, versions TEXT, n_total INTEGER, note TEXT DEFAULT '',
+    pid INTEGER, host TEXT, elapsed REAL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY, study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL, subspace INTEGER, params TEXT NOT NULL, state TEXT NOT NULL,
+    mean_test_score REAL, std_test_score REAL, mean_train_score REAL, std_train_score REAL,
+    mean_fit_time REAL, mean_score_time REAL, split_test_scores TEXT, split_train_scores TEXT,
+    fit_times TEXT, score_times TEXT, started REAL, finished REAL, error TEXT,
+    UNIQUE (study_id, number)
+);
+CREATE TABLE IF NOT EXISTS folds (
+    study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL, fold INTEGER NOT NULL, test_score REAL, train_score REAL,
+    fit_time REAL, score_time REAL, started REAL, finished REAL, worker TEXT, error TEXT,
+    PRIMARY KEY (study_id, number, fold)
+);
+"""
+
+_TRIAL_COLUMNS = (
+    "number, subspace, params, state, split_test_scores, split_train_scores, fit_times, "
+    "score_times, started, finished, error"
+)
+
+
+class HistoryStore:
+    """The repository every front end goes through; no other module writes SQL."""
+
+    def __init__(self, path: str | Path | None = None, *, timeout: float = 5.0) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self.read_only = False
+        self._conn = self._connect(timeout)
+        self._db = None
+
+    # ----- opening -----------------------------------------------------------------------
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        path = self.path
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder; give a history file path such as {path}/h.db")
+        exists = path.exists()
+        if exists and not os.access(path, os.W_OK):
+            self.read_only = True
+        try:
+            if not exists:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            if self.read_only:
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                       timeout=timeout)
+            else:
+                conn = sqlite3.connect(path, timeout=timeout)
+            conn.execute("PRAGMA foreign_keys = ON")
+            version = self._read_version(conn)
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                if version is None:
+                    with conn:
+                        conn.executescript(_SCHEMA)
+                        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                                     (str(SCHEMA_VERSION),))
+            elif version is None:
+                raise StoreError(f"{path} is read-only and holds no hpstudio history")
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+        except OSError as exc:
+            raise StoreError(f"cannot open history {path}: {exc.strerror}; "
+                             "choose another file with --db") from None
+        return conn
+
+    def _read_version(self, conn: sqlite3.Connection) -> int | None:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            if tables - {"sqlite_sequence"}:
+                raise StoreError(f"{self.path} is an SQLite database but not an hpstudio history "
+                                 "(no meta table); choose another file with --db")
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else None
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer hpstudio (history schema {version}, this "
+                f"version reads up to {SCHEMA_VERSION}); upgrade hpstudio to open it"
+            )
+        return version
+
+    def _explain(self, exc: sqlite3.DatabaseError) -> StoreError:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            return StoreError(f"{self.path} is not an hpstudio history (not an SQLite database, "
+                              "or a damaged one); choose another file with --db")
+        if "locked" in text or "busy" in text:
+            return StoreError(f"history {self.path} is locked by another program; close it, or "
+                              "choose another file with --db")
+        if "readonly" in text or "read-only" in text:
+            return StoreError(f"history {self.path} is read-only; make it writable, or choose "
+                              "another file with --db")
+        return StoreError(f"history {self.path}: {text}")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if self.read_only:
+            raise StoreError(f"history {self.path} is read-only; make it writable, or choose "
+                             "another file with --db")
+        try:
+            with self._conn:
+                return self._conn.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        try:
+            return list(self.sqlite_utils.query(sql, params))
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    @property
+    def sqlite_utils(self) -> Any:
+        """The same connection wrapped by sqlite-utils, for ad-hoc inspection and tooling."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self._conn)
+        return self._db
+
+    # ----- studies -------------------------------------------------------------------------
+    def create_study(self, spec: dict[str, Any], *, base_dir: str | None, n_total: int | None,
+                     data_fingerprint: str | None, dataset: str) -> int:
+        from hpstudio.core.versions import library_versions
+
+        search = spec.get("search", {})
+        cursor = self._write(
+            "INSERT INTO studies (name, spec, base_dir, strategy, estimator, dataset, metric, "
+            "status, created, data_fingerprint, versions, n_total, pid, host) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (spec["name"], json.dumps(spec), base_dir, search.get("strategy", "grid"),
+             spec["estimator"]["class"], dataset, spec.get("scoring", {}).get("metric") or "score",
+             StudyStatus.RUNNING.value, time.time(), data_fingerprint,
+             json.dumps(library_versions()), n_total, os.getpid(), socket.gethostname()),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def mark_running(self, study_id: int, n_total: int | None) -> None:
+        self._write("UPDATE studies SET status=?, stop_reason=NULL, finished=NULL, pid=?, host=?, "
+                    "n_total=COALESCE(?, n_total) WHERE id=?",
+                    (StudyStatus.RUNNING.value, os.getpid(), socket.gethostname(), n_total,
+                     study_id))
+
+    def set_status(self, study_id: int, status: StudyStatus, reason: str | None = None,
+                   elapsed: float | None = None) -> None:
+        """Record how a run ended; ``elapsed`` is the study's total running time so far."""
+        finished = None if status is StudyStatus.RUNNING else time.time()
+        self._write("UPDATE studies SET status=?, stop_reason=?, finished=?, "
+                    "elapsed=COALESCE(?, elapsed) WHERE id=?",
+                    (status.value, reason, finished, elapsed, study_id))
+
+    def rename_study(self, study_id: int, name: str) -> None:
+        self._write("UPDATE studies SET name=? WHERE id=?", (name, study_id))
+
+    def set_note(self, study_id: int, note: str) -> None:
+        self._write("UPDATE studies SET note=? WHERE id=?", (note, study_id))
+
+    def delete_study(self, study_id: int) -> None:
+        if self.read_only:
+            self._write("")  # raises the read-only message
+        try:
+            with self._conn:
+                self._conn.execute("DELETE FROM folds WHERE study_id=?", (study_id,))
+                self._conn.execute("DELETE FROM trials WHERE study_id=?", (study_id,))
+                self._conn.execute("DELETE FROM studies WHERE id=?", (study_id,))
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def resolve(self, ref: str | int) -> int:
+        """A study id from an id or a name (the newest study of that name)."""
+        text = str(ref).strip()
+        if text.isdigit():
+            rows = self._query("SELECT id FROM studies WHERE id=?", (int(text),))
+            if rows:
+                return int(rows[0]["id"])
+        rows = self._query("SELECT id FROM studies WHERE name=? ORDER BY id DESC LIMIT 1", (text,))
+        if not rows:
+            raise StudyNotFound(f"no study {text!r} in {self.path}; `hpstudio studies` lists them")
+        return int(rows[0]["id"])
+
+    def get_study(self, study_id: int) -> StudyRow:
+        rows = self._query("SELECT * FROM studies WHERE id=?", (study_id,))
+        if not rows:
+            raise StudyNotFound(f"no study #{study_id} in {self.path}")
+        row = rows[0]
+        return StudyRow(row["id"], row["name"], json.loads(row["spec"]), self._live_status(row),
+                        row["stop_reason"], row["created"], row["finished"],
+                        row["data_fingerprint"], json.loads(row["versions"] or "{}"),
+                        row["n_total"], row["note"] or "", row["base_dir"],
+                        row["elapsed"] or 0.0)
+
+    def list_studies(self) -> list[StudySummary]:
+        rows = self._query(
+            "SELECT s.*, "
+            "(SELECT COUNT(*) FROM trials t WHERE t.study_id=s.id AND t.state='complete') AS n_ok, "
+            "(SELECT COUNT(*) FROM trials t WHERE t.study_id=s.id AND t.state='failed') AS n_bad, "
+            "(SELECT MAX(mean_test_score) FROM trials t WHERE t.study_id=s.id "
+            " AND t.state='complete') AS best "
+            "FROM studies s ORDER BY s.id"
+        )
+        return [
+            StudySummary(r["id"], r["name"], self._live_status(r), r["strategy"] or "",
+                         r["estimator"] or "", r["dataset"] or "", r["metric"] or "",
+                         r["n_total"], r["n_ok"], r["n_bad"], r["best"], r["created"],
+                         r["finished"], r["stop_reason"], r["note"] or "")
+            for r in rows
+        ]
+
+    @staticmethod
+    def _live_status(row: dict[str, Any]) -> StudyStatus:
+        """A study marked running whose process is gone was interrupted: say so."""
+        status = StudyStatus(row["status"])
+        if status is StudyStatus.RUNNING and row.get("host") == socket.gethostname():
+            if not _pid_alive(row.get("pid")):
+                return StudyStatus.INTERRUPTED
+        return status
+
+    # ----- trials ----------------------------------------------------------------------------
+    def save_trial(self, trial: TrialRecord) -> None:
+        """Commit one finished trial and its folds in one transaction; a repeat is ignored."""
+        if self.read_only:
+            self._write("")
+        split_train = trial.split_train_scores
+        row = (
+            trial.study_id, trial.number, trial.subspace, _dumps(trial.params), trial.state.value,
+            _num(trial.mean_test_score), _num(trial.std_test_score),
+            _num(trial.mean_train_score), _num(trial.std_train_score),
+            trial.mean_fit_time, trial.mean_score_time, _dumps(trial.split_test_scores),
+            None if split_train is None else _dumps(split_train), _dumps(trial.fit_times),
+            _dumps(trial.score_times), trial.started, trial.finished, trial.error,
+        )
+        folds = [
+            (trial.study_id, f.trial_number, f.fold, _num(f.test_score), _num(f.train_score),
+             f.fit_time, f.score_time, f.started, f.finished, f.worker, f.error)
+            for f in trial.folds
+        ]
+        try:
+            with self._conn:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO trials (study_id, number, subspace, params, state, "
+                    "mean_test_score, std_test_score, mean_train_score, std_train_score, "
+                    "mean_fit_time, mean_score_time, split_test_scores, split_train_scores, "
+                    "fit_times, score_times, started, finished, error) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO folds VALUES (?,?,?,?,?,?,?,?,?,?,?)", folds)
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def load_trials(self, study_id: int, *, with_folds: bool = False) -> list[TrialRecord]:
+        rows = self._query(f"SELECT {_TRIAL_COLUMNS} FROM trials WHERE study_id=? ORDER BY number",
+                           (study_id,))
+        folds: dict[int, list[FoldResult]] = {}
+        if with_folds:
+            for f in self._query("SELECT * FROM folds WHERE study_id=? ORDER BY number, fold",
+                                 (study_id,)):
+                folds.setdefault(f["number"], []).append(FoldResult(
+                    f["number"], f["fold"], _nan(f["test_score"]), f["train_score"],
+                    f["fit_time"], f["score_time"], f["started"], f["finished"], f["worker"] or "",
+                    f["error"]))
+        return [_trial_from_row(study_id, r, tuple(folds.get(r["number"], ())))
+                for r in rows]
+
+    def trial_columns(self, study_id: int) -> dict[str, Any]:
+        """Whole columns as arrays: opening a 100,000-trial study must not build row objects."""
+        try:
+            cursor = self._conn.execute(
+                "SELECT number, state, mean_test_score, std_test_score, mean_train_score, "
+                "mean_fit_time, started, finished, params FROM trials WHERE study_id=? "
+                "ORDER BY number", (study_id,))
+            rows = cursor.fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 9
+        return {
+            "number": np.asarray(columns[0], dtype=np.int64),
+            "state": np.asarray(columns[1], dtype=object),
+            "mean_test_score": _float_array(columns[2]),
+            "std_test_score": _float_array(columns[3]),
+            "mean_train_score": _float_array(columns[4]),
+            "mean_fit_time": _float_array(columns[5]),
+            "started": _float_array(columns[6]),
+            "finished": _float_array(columns[7]),
+            "params": list(columns[8]),  # JSON text; decoded lazily by whoever shows them
+        }
+
+    def count_trials(self, study_id: int) -> tuple[int, int]:
+        rows = self._query("SELECT state, COUNT(*) AS n FROM trials WHERE study_id=? "
+                           "GROUP BY state", (study_id,))
+        counts = {r["state"]: r["n"] for r in rows}
+        return counts.get("complete", 0), counts.get("failed", 0)
+
+    def save_trials(self, trials: Iterable[TrialRecord]) -> None:
+        for trial in trials:
+            self.save_trial(trial)
+
+
+def _trial_from_row(study_id: int, r: dict[str, Any], folds: tuple[FoldResult, ...]) -> TrialRecord:
+    train = r["split_train_scores"]
+    return TrialRecord(
+        study_id=study_id, number=r["number"], params=json.loads(r["params"]),
+        state=TrialState(r["state"]),
+        split_test_scores=tuple(_nan(v) for v in json.loads(r["split_test_scores"])),
+        split_train_scores=None if train is None else tuple(json.loads(train)),
+        fit_times=tuple(json.loads(r["fit_times"])), score_times=tuple(json.loads(r["score_times"])),
+        started=r["started"], finished=r["finished"], subspace=r["subspace"] or 0,
+        error=r["error"], folds=folds,
+    )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _float_array(values: Sequence[Any]) -> np.ndarray:
+    return np.array([math.nan if v is None else v for v in values], dtype=float)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) is not running a study
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True

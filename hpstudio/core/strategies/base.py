@@ -1,0 +1,61 @@
+"""The ask/tell interface every search strategy implements.
+
+The study loop asks for candidates while workers are free and tells results as trials
+end; a strategy never sees processes, storage or Qt. ``restore`` replays a stored study
+so that a resumed run goes on exactly where the interrupted one stopped.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from hpstudio.core.records import Candidate, TrialRecord
+
+
+class Strategy(ABC):
+    @property
+    @abstractmethod
+    def total(self) -> int | None:
+        """How many candidates the strategy will propose at most (None: unbounded)."""
+
+    @abstractmethod
+    def ask(self) -> Candidate | None:
+        """The next candidate, or None when the strategy has nothing more to propose."""
+
+    def tell(self, trial: TrialRecord) -> None:  # noqa: B027 - optional for stateless strategies
+        """Learn from a finished trial (grid and random search ignore it)."""
+
+    @abstractmethod
+    def restore(self, finished: Sequence[TrialRecord]) -> None:
+        """Take back a stored study's finished trials before the first ask of a resumed run."""
+
+
+class SequenceStrategy(Strategy):
+    """A strategy whose n-th candidate is fixed in advance (grid, seeded random).
+
+    Resuming then needs no optimiser state: numbers already finished are skipped, and
+    numbers that were in flight when the process died are proposed again.
+    """
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._done: set[int] = set()
+
+    @abstractmethod
+    def candidate(self, number: int) -> Candidate | None:
+        """The candidate with this number, or None past the end of the sequence."""
+
+    def ask(self) -> Candidate | None:
+        while True:
+            number = self._next
+            if self.total is not None and number >= self.total:
+                return None
+            self._next += 1
+            if number in self._done:
+                continue
+            return self.candidate(number)
+
+    def restore(self, finished: Sequence[TrialRecord]) -> None:
+        self._done = {trial.number for trial in finished}
+        self._next = 0

@@ -1,0 +1,282 @@
+"""The study loop: ask -> execute -> store -> tell -> emit, with pause, stop and resume.
+
+The CLI, the GUI's runner thread and the tests all drive this one loop. Workers are kept
+busy across trial boundaries: the loop asks for the next candidate while the folds of
+earlier ones still run, so no worker waits for a trial to end.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpstudio.core.data import Dataset, load_dataset
+from hpstudio.core.errors import DataError, HpstudioError, StoreError
+from hpstudio.core.evaluate import FoldTask, context_for
+from hpstudio.core.events import (
+    StudyEnded,
+    StudyEvent,
+    StudyLog,
+    StudyPaused,
+    StudyResumed,
+    StudyStarted,
+    TrialFinished,
+)
+from hpstudio.core.executor import Executor, LocalExecutor
+from hpstudio.core.records import Candidate, FoldResult, StudyStatus, TrialRecord, TrialState
+from hpstudio.core.spec import StudySpec
+from hpstudio.core.store import HistoryStore
+from hpstudio.core.strategies import Strategy, make_strategy
+
+Listener = Callable[[StudyEvent], None]
+_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class StudyOutcome:
+    study_id: int
+    status: StudyStatus
+    reason: str | None
+    best: TrialRecord | None
+    n_complete: int
+    n_failed: int
+    elapsed: float
+
+
+@dataclass
+class _Progress:
+    """Mutable bookkeeping of one run; only the loop's thread touches it."""
+
+    n_complete: int = 0
+    n_failed: int = 0
+    best: TrialRecord | None = None
+    since_improvement: int = 0
+    in_progress: dict[int, Candidate] = field(default_factory=dict)
+    folds: dict[int, dict[int, FoldResult]] = field(default_factory=dict)
+
+    def record(self, trial: TrialRecord) -> None:
+        if trial.ok:
+            self.n_complete += 1
+            if self.best is None or trial.mean_test_score > self.best.mean_test_score:
+                self.best = trial
+                self.since_improvement = 0
+                return
+        else:
+            self.n_failed += 1
+        self.since_improvement += 1
+
+
+class StudyRunner:
+    """Runs or resumes one study at a time; pause/stop may be called from any thread."""
+
+    def __init__(self, store: HistoryStore, *, n_jobs: int | None = None,
+                 executor: Executor | None = None, listener: Listener | None = None,
+                 allowed_packages: Iterable[str] = ()) -> None:
+        self.store = store
+        self.executor = executor or LocalExecutor(n_jobs)
+        self.listener = listener or (lambda event: None)
+        self.allowed_packages = tuple(allowed_packages)
+        self._stop_reason: str | None = None
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+
+    # ----- control, from any thread ----------------------------------------------------
+    def pause(self) -> None:
+        """Finish the folds in flight, start no new ones."""
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def stop(self, reason: str = "stopped by user") -> None:
+        if not self._stop.is_set():
+            self._stop_reason = reason
+            self._stop.set()
+        self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    # ----- running ---------------------------------------------------------------------------
+    def run(self, spec: StudySpec | None = None, *, study_id: int | None = None) -> StudyOutcome:
+        """Run a new study from ``spec``, or resume ``study_id`` from where it stopped."""
+        if (spec is None) == (study_id is None):
+            raise ValueError("give a spec for a new study or the id of one to resume")
+        resumed = study_id is not None
+        previous_elapsed = 0.0
+        if study_id is not None:
+            row = self.store.get_study(study_id)
+            if row.status is StudyStatus.RUNNING:
+                raise StoreError(f"study #{study_id} {row.name!r} is running in another process; "
+                                 "wait for it or stop it first")
+            spec = StudySpec.from_dict(row.spec, base_dir=row.base_dir)
+            previous_elapsed = row.elapsed
+        assert spec is not None
+        estimator_class = spec.validate(self.allowed_packages)
+        dataset = load_dataset(spec.data)
+        fingerprint = dataset.fingerprint()
+        if study_id is None:
+            study_id = self.store.create_study(
+                spec.to_dict(), base_dir=spec.data.base_dir, n_total=spec.planned_trials(),
+                data_fingerprint=fingerprint, dataset=spec.data.label)
+        else:
+            stored = self.store.get_study(study_id).data_fingerprint
+            if stored and stored != fingerprint:
+                raise DataError(
+                    f"the data of study #{study_id} changed since it ran (fingerprint {stored} "
+                    f"now {fingerprint}); resuming would mix results from different data, so "
+                    "start a new study instead"
+                )
+            self.store.mark_running(study_id, spec.planned_trials())
+        return self._run(study_id, spec, dataset, estimator_class, resumed, previous_elapsed)
+
+    def _run(self, study_id: int, spec: StudySpec, dataset: Dataset, estimator_class: type,
+             resumed: bool, previous_elapsed: float) -> StudyOutcome:
+        started = time.time()
+        progress = _Progress()
+        finished = self.store.load_trials(study_id)
+        for trial in finished:
+            progress.record(trial)
+        strategy = make_strategy(spec)
+        strategy.restore(finished)
+        n_total = spec.planned_trials()
+        self.listener(StudyStarted(study_id, spec.name, n_total, progress.n_complete,
+                                   progress.n_failed, resumed, self.executor.n_workers))
+        if dataset.dropped_rows:
+            self._log(f"{dataset.dropped_rows} rows without a target value were left out")
+        status, reason = StudyStatus.FAILED, "ended unexpectedly"
+        try:
+            context = context_for(spec, dataset, estimator_class, self.allowed_packages)
+            self.executor.start(context, dataset.X, dataset.y)
+            status, reason = self._loop(study_id, spec, strategy, progress, started,
+                                        previous_elapsed)
+        except KeyboardInterrupt:
+            status, reason = StudyStatus.STOPPED, "interrupted (Ctrl+C)"
+            raise
+        except HpstudioError as exc:
+            status, reason = StudyStatus.FAILED, str(exc)
+            raise
+        except Exception as exc:
+            status, reason = StudyStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.executor.close()
+            elapsed = previous_elapsed + time.time() - started
+            try:
+                self.store.set_status(study_id, status, reason, elapsed=elapsed)
+            except StoreError as exc:
+                self._log(f"could not record the study's end: {exc}", "error")
+            self.listener(StudyEnded(study_id, status, reason, progress.best,
+                                     progress.n_complete, progress.n_failed, elapsed))
+        return StudyOutcome(study_id, status, reason, progress.best, progress.n_complete,
+                            progress.n_failed, previous_elapsed + time.time() - started)
+
+    def _loop(self, study_id: int, spec: StudySpec, strategy: Strategy, progress: _Progress,
+              started: float, previous_elapsed: float) -> tuple[StudyStatus, str | None]:
+        executor = self.executor
+        folds = spec.cv.folds
+        # Two waves of tasks queued per worker: enough that none idles at a trial boundary,
+        # few enough that pause and stop act within one fold's time.
+        queue_depth = 2 * executor.n_workers
+        exhausted = False
+        was_paused = False
+        limit = spec.search.time_limit
+        patience = spec.search.patience
+        while True:
+            if self._stop.is_set():
+                executor.cancel_pending()
+            elif self._resume.is_set() and not exhausted:
+                while executor.in_flight < queue_depth:
+                    candidate = strategy.ask()
+                    if candidate is None:
+                        exhausted = True
+                        break
+                    progress.in_progress[candidate.number] = candidate
+                    for fold in range(folds):
+                        executor.submit(FoldTask(candidate.number, fold, candidate.params))
+            if executor.in_flight == 0:
+                if self._stop.is_set():
+                    return StudyStatus.STOPPED, self._stop_reason
+                if exhausted:
+                    return StudyStatus.FINISHED, _finished_reason(spec, progress)
+                if not self._resume.is_set():
+                    if not was_paused:
+                        was_paused = True
+                        self._log("paused: folds in flight finished, no new ones started")
+                        self.listener(StudyPaused(study_id))
+                    self._resume.wait(_POLL_SECONDS)
+                    continue
+            if was_paused and self._resume.is_set():
+                was_paused = False
+                self._log("resumed")
+                self.listener(StudyResumed(study_id))
+            for result in executor.results(timeout=_POLL_SECONDS):
+                trial = self._collect(study_id, result, progress, folds)
+                if trial is None:
+                    continue
+                self.store.save_trial(trial)  # stored before anyone is told
+                strategy.tell(trial)
+                progress.record(trial)
+                if not trial.ok:
+                    self._log(f"trial {trial.number} failed: {trial.error}", "warning")
+                self.listener(TrialFinished(trial, progress.n_complete, progress.n_failed,
+                                            progress.best, previous_elapsed + time.time() - started))
+                if patience and progress.since_improvement >= patience:
+                    self.stop(f"no improvement in the last {patience} trials")
+            if limit and previous_elapsed + time.time() - started >= limit:
+                self.stop(f"time limit of {limit:g} s reached")
+
+    def _collect(self, study_id: int, result: FoldResult, progress: _Progress,
+                 folds: int) -> TrialRecord | None:
+        """Add a fold's result; return the trial once all its folds are in."""
+        candidate = progress.in_progress.get(result.trial_number)
+        if candidate is None:
+            return None  # a late duplicate of a trial already stored
+        by_fold = progress.folds.setdefault(result.trial_number, {})
+        by_fold[result.fold] = result
+        if len(by_fold) < folds:
+            return None
+        del progress.in_progress[result.trial_number]
+        del progress.folds[result.trial_number]
+        return make_trial(study_id, candidate, [by_fold[k] for k in range(folds)])
+
+    def _log(self, message: str, level: str = "info") -> None:
+        self.listener(StudyLog(message, level))
+
+
+def make_trial(study_id: int, candidate: Candidate, folds: list[FoldResult]) -> TrialRecord:
+    """A trial record from its folds; any fold error makes the whole trial failed."""
+    errors = [f"fold {f.fold}: {f.error}" for f in folds if f.error]
+    train: tuple[float, ...] | None = None
+    if all(f.train_score is not None for f in folds):
+        train = tuple(float(f.train_score) for f in folds)  # type: ignore[arg-type]
+    return TrialRecord(
+        study_id=study_id, number=candidate.number, params=_plain(candidate.params),
+        state=TrialState.FAILED if errors else TrialState.COMPLETE,
+        split_test_scores=tuple(math.nan if f.test_score is None else f.test_score for f in folds),
+        split_train_scores=train, fit_times=tuple(f.fit_time for f in folds),
+        score_times=tuple(f.score_time for f in folds),
+        started=min(f.started for f in folds), finished=max(f.finished for f in folds),
+        subspace=candidate.subspace, error=errors[0] if errors else None, folds=tuple(folds),
+    )
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as plain Python values, so records compare and serialise cleanly."""
+    out = {}
+    for name, value in params.items():
+        out[name] = value.item() if hasattr(value, "item") and callable(value.item) else value
+    return out
+
+
+def _finished_reason(spec: StudySpec, progress: _Progress) -> str:
+    done = progress.n_complete + progress.n_failed
+    if spec.search.strategy == "grid":
+        return f"all {done} candidates evaluated"
+    return f"trial budget of {done} trials reached"

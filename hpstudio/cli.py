@@ -34,6 +34,8 @@ commands:
                                 the best (or --trial N) on all the data and saves it
   hpstudio gui [SPEC]           open the app (--run, --screenshot PNG)
 
+options of run, demo and resume: --jobs N (worker processes, default all cores),
+--cluster ADDRESS (a Dask scheduler, or local:N), --allow-package PKG, --quiet.
 STUDY is a study id or name. The history lives in the per-user data directory unless --db
 (or the HPSTUDIO_DB environment variable) names another file.
 """

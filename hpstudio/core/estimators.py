@@ -44,7 +44,10 @@ def resolve_estimator_class(path: str, allowed_packages: Iterable[str] = ()) -> 
         ) from None
     cls = getattr(module, class_name, None)
     if cls is None:
-        close = [n for n in dir(module) if n.lower() == class_name.lower()]
+        import difflib
+
+        names = [n for n in dir(module) if n[:1].isupper()]
+        close = difflib.get_close_matches(class_name, names, n=1, cutoff=0.7)
         hint = f" Did you mean {module_path}.{close[0]}?" if close else ""
         raise SpecError(f"estimator.class: {module_path!r} has no class {class_name!r}.{hint}")
     from sklearn.base import BaseEstimator

@@ -1,0 +1,143 @@
+"""The history store's contract: what is saved comes back, and bad files get clear messages."""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+
+import pytest
+
+from hpstudio.core.errors import StoreError, StudyNotFound
+from hpstudio.core.records import FoldResult, StudyStatus, TrialRecord, TrialState
+from hpstudio.core.store import SCHEMA_VERSION, HistoryStore
+
+SPEC = {"name": "s", "data": {"builtin": "iris"}, "estimator": {"class": "sklearn.svm.SVC"},
+        "space": [{"C": [1, 10]}], "search": {"strategy": "grid"},
+        "scoring": {"metric": "accuracy"}}
+
+
+def make_trial(study_id: int, number: int, scores=(0.9, 0.8), error=None) -> TrialRecord:
+    folds = tuple(FoldResult(number, k, s, None, 0.1, 0.01, 100.0 + k, 101.0 + k, "42", error)
+                  for k, s in enumerate(scores))
+    return TrialRecord(study_id, number, {"C": number, "kernel": "rbf", "gamma": None},
+                       TrialState.FAILED if error else TrialState.COMPLETE, tuple(scores), None,
+                       (0.1,) * len(scores), (0.01,) * len(scores), 100.0, 102.0, 0, error, folds)
+
+
+def new_study(store: HistoryStore) -> int:
+    return store.create_study(SPEC, base_dir=None, n_total=2, data_fingerprint="abc",
+                              dataset="iris")
+
+
+def test_trials_round_trip_with_folds(db_path):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        store.save_trial(make_trial(study, 0))
+        store.save_trial(make_trial(study, 1, (math.nan, 0.5), error="ValueError: bad"))
+        store.save_trial(make_trial(study, 0, (0.1, 0.1)))  # a repeat is ignored
+        trials = store.load_trials(study, with_folds=True)
+    assert [t.number for t in trials] == [0, 1]
+    assert trials[0] == make_trial(study, 0)
+    assert trials[0].folds == make_trial(study, 0).folds
+    assert trials[1].state is TrialState.FAILED and trials[1].error == "ValueError: bad"
+    assert math.isnan(trials[1].split_test_scores[0])
+
+
+def test_wal_mode_schema_version_and_summary(db_path):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        store.save_trial(make_trial(study, 0))
+        store.set_status(study, StudyStatus.STOPPED, "time limit of 5 s reached", elapsed=5.5)
+        summary = store.list_studies()[0]
+        row = store.get_study(study)
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT value FROM meta").fetchone()[0] == str(SCHEMA_VERSION)
+    assert summary.n_complete == 1 and summary.best_score == pytest.approx(0.85)
+    assert summary.status is StudyStatus.STOPPED
+    assert summary.stop_reason == "time limit of 5 s reached"
+    assert row.spec == SPEC and row.elapsed == 5.5 and row.versions["scikit-learn"]
+
+
+def test_a_running_study_whose_process_died_is_interrupted(db_path):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        assert store.get_study(study).status is StudyStatus.RUNNING  # our own pid is alive
+        store._conn.execute("UPDATE studies SET pid=? WHERE id=?", (2**22 + 7, study))
+        store._conn.commit()
+        assert store.get_study(study).status is StudyStatus.INTERRUPTED
+
+
+def test_resolve_by_id_or_newest_name(db_path):
+    with HistoryStore(db_path) as store:
+        first, second = new_study(store), new_study(store)
+        assert store.resolve(str(first)) == first
+        assert store.resolve("s") == second
+        with pytest.raises(StudyNotFound, match="no study 'nope'"):
+            store.resolve("nope")
+        store.delete_study(second)
+        assert store.resolve("s") == first
+
+
+def test_not_a_database(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(os.urandom(4096))
+    with pytest.raises(StoreError, match="is not an hpstudio history"):
+        HistoryStore(path)
+
+
+def test_another_sqlite_database(tmp_path):
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE x (a)")
+    with pytest.raises(StoreError, match="not an hpstudio history"):
+        HistoryStore(path)
+
+
+def test_newer_schema(db_path):
+    HistoryStore(db_path).close()
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    with pytest.raises(StoreError, match="newer hpstudio"):
+        HistoryStore(db_path)
+
+
+def test_locked_database(db_path):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+    locker = sqlite3.connect(db_path)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        store = HistoryStore(db_path, timeout=0.1)
+    except StoreError as exc:
+        assert "locked by another program" in str(exc)
+    else:
+        with pytest.raises(StoreError, match="locked by another program"):
+            store.save_trial(make_trial(study, 0))
+    finally:
+        locker.rollback()
+
+
+def test_read_only_file_can_be_browsed_but_not_written(db_path, monkeypatch):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        store.save_trial(make_trial(study, 0))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK
+                        else real_access(p, mode))
+    with HistoryStore(db_path) as store:
+        assert store.read_only
+        assert len(store.load_trials(study)) == 1
+        with pytest.raises(StoreError, match="read-only"):
+            store.save_trial(make_trial(study, 1))
+
+
+def test_trial_columns_are_arrays(db_path):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        for n in range(3):
+            store.save_trial(make_trial(study, n, (0.1 * n, 0.1 * n)))
+        columns = store.trial_columns(study)
+    assert columns["number"].tolist() == [0, 1, 2]
+    assert columns["mean_test_score"].tolist() == pytest.approx([0.0, 0.1, 0.2])

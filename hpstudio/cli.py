@@ -23,7 +23,7 @@ EXIT_USAGE = 2
 _EPILOG = """\
 commands:
   hpstudio                      open the desktop app with the demo study
-  hpstudio demo                 run the demo study headless (RandomForest on diabetes, 18 candidates)
+  hpstudio demo                 run the demo study headless (a random forest on diabetes)
   hpstudio run SPEC             run a study spec (TOML or JSON); an interrupted study of the same
                                 name and spec is resumed, unless --new
   hpstudio resume STUDY         finish an interrupted or stopped study

@@ -9,7 +9,6 @@ import pytest
 from hpstudio.core.store import DB_ENV_VAR
 
 
-
 @pytest.fixture(autouse=True)
 def isolated_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "history.db"

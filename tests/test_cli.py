@@ -109,11 +109,11 @@ def test_csv_with_numbers_text_and_missing_values_tunes_end_to_end(tmp_path, cap
     with HistoryStore(db_path) as store:
         trials = store.load_trials(1)
     # the preprocessing is fitted inside each fold: the same as cross-validating the pipeline
+    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
 
     from hpstudio.core.data import load_csv, make_preprocessor
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
 
     data = load_csv(tmp_path / "people.csv", "label")
     assert data.categorical_columns == ("city",) and data.task == "classification"
@@ -144,7 +144,7 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys, spec_kwargs, me
     (tmp_path / "bad.csv").write_text('a,b\n1,"2\n3,4,5,6\n"x",,"\n')
     spec = tmp_path / "spec.toml"
     spec.write_text(spec_text(**spec_kwargs))
-    code, out, err = run_cli("run", str(spec), "-q", capsys=capsys)
+    code, _, err = run_cli("run", str(spec), "-q", capsys=capsys)
     assert code == 2
     assert message in err
     assert err.startswith("hpstudio: error: ") and err.count("\n") == 1

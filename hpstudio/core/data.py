@@ -43,7 +43,7 @@ class Dataset:
 
     @property
     def n_classes(self) -> int | None:
-        return int(len(np.unique(self.y))) if self.task == CLASSIFICATION else None
+        return len(np.unique(self.y)) if self.task == CLASSIFICATION else None
 
     @property
     def needs_preprocessing(self) -> bool:
@@ -109,10 +109,10 @@ def load_csv(path: Any, target: str) -> Dataset:
     X.columns = [str(c) for c in X.columns]
     task = infer_task(y_series)
     y = y_series.to_numpy()
-    if task == CLASSIFICATION:
-        y = y.astype(str) if y.dtype == object else y
-    else:
+    if task == REGRESSION:
         y = y.astype(float)
+    elif y.dtype == object:
+        y = y.astype(str)
     return Dataset(str(getattr(path, "name", path)), X, y, task, numeric, categorical,
                    int(missing_target.sum()))
 

@@ -106,6 +106,10 @@ _FOREST_SPACE: dict[str, Dimension] = {
     "min_samples_leaf": IntRange(1, 8, num=4),
 }
 
+_WEIGHTS = Values(("uniform", "distance"))
+_DEPTH = IntRange(2, 20, num=6)
+_LEAF = IntRange(1, 20, num=4)
+
 CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("sklearn.linear_model.LogisticRegression", "Linear", "classification",
                    "Linear classifier with probabilistic output; strong baseline.",
@@ -136,17 +140,17 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
                    {"C": _log(1e-2, 1e3), "gamma": _log(1e-4, 1e0), "epsilon": _log(1e-3, 1e0, 4)}),
     CatalogueEntry("sklearn.neighbors.KNeighborsClassifier", "Neighbours", "classification",
                    "Vote of the k nearest training samples.",
-                   {"n_neighbors": IntRange(1, 30, num=8), "weights": Values(("uniform", "distance"))}),
+                   {"n_neighbors": IntRange(1, 30, num=8), "weights": _WEIGHTS}),
     CatalogueEntry("sklearn.neighbors.KNeighborsRegressor", "Neighbours", "regression",
                    "Average of the k nearest training samples.",
-                   {"n_neighbors": IntRange(1, 30, num=8), "weights": Values(("uniform", "distance"))}),
+                   {"n_neighbors": IntRange(1, 30, num=8), "weights": _WEIGHTS}),
     CatalogueEntry("sklearn.tree.DecisionTreeClassifier", "Trees", "classification",
                    "A single interpretable decision tree.",
-                   {"max_depth": IntRange(2, 20, num=6), "min_samples_leaf": IntRange(1, 20, num=4),
+                   {"max_depth": _DEPTH, "min_samples_leaf": _LEAF,
                     "criterion": Values(("gini", "entropy"))}, {"random_state": 0}),
     CatalogueEntry("sklearn.tree.DecisionTreeRegressor", "Trees", "regression",
                    "A single interpretable regression tree.",
-                   {"max_depth": IntRange(2, 20, num=6), "min_samples_leaf": IntRange(1, 20, num=4)},
+                   {"max_depth": _DEPTH, "min_samples_leaf": _LEAF},
                    {"random_state": 0}),
     CatalogueEntry("sklearn.ensemble.RandomForestClassifier", "Forests and boosting",
                    "classification", "Averaged randomised trees; robust default.",

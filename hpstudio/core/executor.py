@@ -44,7 +44,7 @@ class Executor(ABC):
     def cancel_pending(self) -> None:
         """Drop tasks that have not started; running ones finish and are still reported."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: not every backend holds resources
         """Release what ``start`` set up (files, connections)."""
 
 

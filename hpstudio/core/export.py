@@ -20,7 +20,6 @@ from hpstudio.core.records import TrialRecord
 from hpstudio.core.spec import StudySpec
 from hpstudio.core.store import StudyRow
 
-
 _TRUSTED_MODEL_PACKAGES = ("sklearn", "numpy", "scipy", "builtins")
 
 
@@ -61,8 +60,8 @@ def params_document(study: StudyRow, trial: TrialRecord) -> dict[str, Any]:
 
 
 def write_params_json(path: str | Path, study: StudyRow, trial: TrialRecord) -> None:
-    Path(path).write_text(json.dumps(params_document(study, trial), indent=2, default=_plain) + "\n",
-                          encoding="utf-8")
+    text = json.dumps(params_document(study, trial), indent=2, default=_plain)
+    Path(path).write_text(text + "\n", encoding="utf-8")
 
 
 def python_snippet(study: StudyRow, trial: TrialRecord) -> str:

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class TrialState(str, Enum):
+class TrialState(StrEnum):
     """A trial is stored only once it has ended, so there are just two states."""
 
     COMPLETE = "complete"
     FAILED = "failed"
 
 
-class StudyStatus(str, Enum):
+class StudyStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     STOPPED = "stopped"

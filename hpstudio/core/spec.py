@@ -138,7 +138,8 @@ class StudySpec:
         out: dict[str, Any] = {
             "name": self.name,
             "data": data,
-            "estimator": {"class": self.estimator.cls, "fixed": _encode(dict(self.estimator.fixed))},
+            "estimator": {"class": self.estimator.cls,
+                          "fixed": _encode(dict(self.estimator.fixed))},
             "space": [{n: dimension_to_raw(d) for n, d in sub.items()} for sub in self.space],
             "cv": _drop_none({"folds": self.cv.folds, "shuffle": self.cv.shuffle,
                               "seed": self.cv.seed}),

@@ -285,9 +285,9 @@ class HistoryStore:
     def _live_status(row: dict[str, Any]) -> StudyStatus:
         """A study marked running whose process is gone was interrupted: say so."""
         status = StudyStatus(row["status"])
-        if status is StudyStatus.RUNNING and row.get("host") == socket.gethostname():
-            if not _pid_alive(row.get("pid")):
-                return StudyStatus.INTERRUPTED
+        if (status is StudyStatus.RUNNING and row.get("host") == socket.gethostname()
+                and not _pid_alive(row.get("pid"))):
+            return StudyStatus.INTERRUPTED
         return status
 
     # ----- trials ----------------------------------------------------------------------------
@@ -377,7 +377,8 @@ def _trial_from_row(study_id: int, r: dict[str, Any], folds: tuple[FoldResult, .
         state=TrialState(r["state"]),
         split_test_scores=tuple(_nan(v) for v in json.loads(r["split_test_scores"])),
         split_train_scores=None if train is None else tuple(json.loads(train)),
-        fit_times=tuple(json.loads(r["fit_times"])), score_times=tuple(json.loads(r["score_times"])),
+        fit_times=tuple(json.loads(r["fit_times"])),
+        score_times=tuple(json.loads(r["score_times"])),
         started=r["started"], finished=r["finished"], subspace=r["subspace"] or 0,
         error=r["error"], folds=folds,
     )

@@ -225,8 +225,9 @@ class StudyRunner:
                 progress.record(trial)
                 if not trial.ok:
                     self._log(f"trial {trial.number} failed: {trial.error}", "warning")
+                elapsed = previous_elapsed + time.time() - started
                 self.listener(TrialFinished(trial, progress.n_complete, progress.n_failed,
-                                            progress.best, previous_elapsed + time.time() - started))
+                                            progress.best, elapsed))
                 if patience and progress.since_improvement >= patience:
                     self.stop(f"no improvement in the last {patience} trials")
             if limit and previous_elapsed + time.time() - started >= limit:

@@ -9,11 +9,11 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier
 
+from hpstudio.cli import demo_spec_path
 from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.spec import StudySpec
 from hpstudio.core.store import HistoryStore
 from hpstudio.core.study import StudyRunner
-from hpstudio.cli import demo_spec_path
 
 
 def run(spec: StudySpec, db_path) -> list:

@@ -57,7 +57,8 @@ def test_toml_and_json_round_trip(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"space": [{"C": {"low": 10, "high": 1}}]}, "space[0].C: low (10) is greater than high (1)"),
+        ({"space": [{"C": {"low": 10, "high": 1}}]},
+         "space[0].C: low (10) is greater than high (1)"),
         ({"space": [{"C": []}]}, "space[0].C: empty list"),
         ({"space": [{"C": "ten"}]}, "space[0].C: expected a list of values"),
         ({"space": [{"C": {"low": "a", "high": 1}}]}, "space[0].C.low: expected a number"),

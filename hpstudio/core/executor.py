@@ -48,6 +48,10 @@ class Executor(ABC):
         """Release what ``start`` set up (files, connections)."""
 
 
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
@@ -81,7 +85,11 @@ class LocalExecutor(Executor):
     def _get_pool(self) -> Any:
         from loky import get_reusable_executor
 
-        return get_reusable_executor(max_workers=self._n_jobs, timeout=300)
+        # As joblib does: share the cores between workers, so that BLAS or OpenMP inside a
+        # fit does not start one thread per core in every worker and oversubscribe them.
+        threads = str(max(1, default_jobs() // self._n_jobs))
+        env = {name: threads for name in _THREAD_VARIABLES}
+        return get_reusable_executor(max_workers=self._n_jobs, timeout=300, env=env)
 
     def submit(self, task: FoldTask) -> None:
         assert self._context is not None, "start() first"

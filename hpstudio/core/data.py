@@ -136,6 +136,8 @@ def _is_numeric(column: Any) -> bool:
 
 
 def _read_csv(path: Any, nrows: int | None = None) -> Any:
+    import csv
+
     import pandas as pd
 
     try:
@@ -148,6 +150,11 @@ def _read_csv(path: Any, nrows: int | None = None) -> Any:
         raise DataError(f"no permission to read {path}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; a CSV needs a header row and data rows") from None
+    except csv.Error as exc:
+        if "delimiter" in str(exc) and _is_blank(path):
+            raise DataError(f"{path} is empty; a CSV needs a header row and data rows") from None
+        raise DataError(f"{path} is not a readable CSV ({exc}); save it as comma-separated "
+                        "UTF-8 text with one header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path} is not a readable CSV ({first}); save it as comma-separated "
@@ -155,6 +162,14 @@ def _read_csv(path: Any, nrows: int | None = None) -> Any:
     if frame.shape[1] < 1 or (nrows is None and frame.shape[0] == 0):
         raise DataError(f"{path} has no data rows")
     return frame
+
+
+def _is_blank(path: Any) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return not handle.read(4096).strip()
+    except OSError:
+        return False
 
 
 def make_preprocessor(numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Any:

@@ -21,6 +21,7 @@ from hpstudio.core.spec import StudySpec
 from hpstudio.core.store import StudyRow
 
 _TRUSTED_MODEL_PACKAGES = ("sklearn", "numpy", "scipy", "builtins")
+_JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 
 def best_trial(trials: Sequence[TrialRecord]) -> TrialRecord | None:
@@ -159,7 +160,8 @@ def refit_model(study: StudyRow, trial: TrialRecord, path: str | Path,
     estimator = build_estimator(context)
     estimator.set_params(**{context.param_prefix + k: v for k, v in trial.params.items()})
     estimator.fit(dataset.X, dataset.y)
-    if path.suffix.lower() in (".joblib", ".pkl", ".pickle"):
+    uses_joblib = path.suffix.lower() in _JOBLIB_SUFFIXES
+    if uses_joblib:
         import joblib
 
         joblib.dump(estimator, path)
@@ -169,7 +171,7 @@ def refit_model(study: StudyRow, trial: TrialRecord, path: str | Path,
         sio.dump(estimator, path)
     document = params_document(study, trial)
     document["model_file"] = path.name
-    document["model_format"] = "joblib" if path.suffix.lower() == ".joblib" else "skops"
+    document["model_format"] = "joblib" if uses_joblib else "skops"
     document["refit_data_fingerprint"] = dataset.fingerprint()
     sidecar = path.with_name(path.name + ".json")
     sidecar.write_text(json.dumps(document, indent=2, default=_plain) + "\n", encoding="utf-8")
@@ -179,7 +181,7 @@ def refit_model(study: StudyRow, trial: TrialRecord, path: str | Path,
 def load_model(path: str | Path) -> Any:
     """Load a model written by ``refit_model``, trusting only the types skops reports."""
     path = Path(path)
-    if path.suffix.lower() in (".joblib", ".pkl", ".pickle"):
+    if path.suffix.lower() in _JOBLIB_SUFFIXES:
         import joblib
 
         return joblib.load(path)

@@ -1,0 +1,160 @@
+"""Cheap estimates of what a study will cost, made before it runs.
+
+The editor shows "18 candidates × 5 folds = 90 fits" while the user types and, after one
+probe fit, "≈ 12 s on 2 workers". Both must stay instant for any space the user can type,
+so candidates are counted arithmetically, never by enumerating a grid (an int range of a
+billion values must not allocate a billion-element list just to be counted).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hpstudio.core.errors import SpecError
+from hpstudio.core.space import Dimension, FloatRange, IntRange, SubSpace, Values, space_size
+
+# Above this many points an int range's exact grid (rounded, de-duplicated) is approximated.
+_EXACT_INT_GRID_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class PlannedWork:
+    """How many trials and fits a spec implies if no time or patience budget stops it."""
+
+    strategy: str
+    candidates: float  # distinct candidates in the space; inf for continuous ranges
+    trials: int
+    folds: int
+
+    @property
+    def fits(self) -> int:
+        return self.trials * self.folds
+
+    def describe(self) -> str:
+        """The count line of the editor, e.g. ``18 candidates × 5 folds = 90 fits``."""
+        folds = f"{self.folds} folds"
+        fits = f"{self.fits:,} fit{'s' if self.fits != 1 else ''}"
+        if self.strategy == "grid":
+            if math.isfinite(self.candidates) and self.trials < self.candidates:
+                what = f"{self.trials:,} of {int(self.candidates):,} candidates"
+            else:
+                what = f"{self.trials:,} candidate{'s' if self.trials != 1 else ''}"
+        else:
+            what = f"{self.trials:,} trial{'s' if self.trials != 1 else ''}"
+        return f"{what} × {folds} = {fits}"
+
+
+def dimension_grid_size(name: str, dim: Dimension) -> int:
+    """Points a dimension contributes to a grid, computed without materialising the grid."""
+    if isinstance(dim, Values):
+        return len(dim.values)
+    if isinstance(dim, IntRange):
+        width = dim.high - dim.low + 1
+        if dim.step is not None:
+            return len(range(dim.low, dim.high + 1, dim.step))
+        if dim.num is None:
+            return width
+        if dim.num <= _EXACT_INT_GRID_LIMIT:
+            return len(dim.grid(name))  # rounding may merge points: count them exactly
+        return min(dim.num, width)
+    if dim.step is not None:
+        return math.floor((dim.high - dim.low) / dim.step + 1e-9) + 1
+    if dim.num is None:
+        dim.grid(name)  # raises the SpecError that explains `num` / `step`
+    return int(dim.num or 0)
+
+
+def grid_candidates(subspaces: Sequence[SubSpace]) -> int:
+    """Candidates of a grid search over these sub-spaces (what ``ParameterGrid`` would yield)."""
+    return sum(
+        math.prod(dimension_grid_size(f"space[{index}].{name}", dim) for name, dim in sub.items())
+        for index, sub in enumerate(subspaces)
+    )
+
+
+def planned_work(spec: Any) -> PlannedWork:
+    """Trials and fits of a :class:`~hpstudio.core.spec.StudySpec`, safe for huge spaces."""
+    search = spec.search
+    if search.strategy == "grid":
+        candidates: float = grid_candidates(spec.space)
+        trials = int(min(candidates, search.n_trials)) if search.n_trials else int(candidates)
+    else:
+        candidates = space_size(spec.space)
+        budget = search.n_trials or 0
+        trials = int(min(budget, candidates)) if math.isfinite(candidates) else budget
+    return PlannedWork(search.strategy, candidates, trials, spec.cv.folds)
+
+
+def first_candidate(spec: Any) -> dict[str, Any]:
+    """The parameters a probe fit uses: the first grid point of the first sub-space.
+
+    For a grid this is exactly ``ParameterGrid``'s first candidate. A continuous float range
+    has no first point, so its middle (geometric middle on a log scale) stands in for it.
+    """
+    params: dict[str, Any] = {}
+    for name, dim in spec.space[0].items():
+        if isinstance(dim, Values):
+            params[name] = dim.values[0]
+        elif isinstance(dim, FloatRange) and dim.num is None and dim.step is None:
+            params[name] = (math.sqrt(dim.low * dim.high) if dim.log
+                            else (dim.low + dim.high) / 2)
+        else:
+            params[name] = dim.low
+    return params
+
+
+def probe_fit_seconds(spec: Any, dataset: Any, allowed_packages: Iterable[str] = ()) -> float:
+    """Seconds to fit and score the estimator once, on the first cross-validation split.
+
+    Uses the same estimator construction, preprocessing and splitter as the workers, so the
+    estimate reflects what a trial really costs. Errors from the fit propagate: a candidate
+    that cannot even be fitted is worth telling the user about before the study starts.
+    """
+    from sklearn.base import clone
+    from sklearn.utils.metaestimators import _safe_split
+
+    from hpstudio.core.estimators import resolve_estimator_class
+    from hpstudio.core.evaluate import build_estimator, context_for, make_splitter
+
+    if not spec.space:
+        raise SpecError("space: give at least one sub-space before estimating its cost")
+    cls = resolve_estimator_class(spec.estimator.cls, allowed_packages)
+    context = context_for(spec, dataset, cls, tuple(allowed_packages))
+    estimator = clone(build_estimator(context))
+    prefix = context.param_prefix
+    estimator.set_params(**{prefix + k: v for k, v in first_candidate(spec).items()})
+    train, test = next(iter(make_splitter(context, dataset.y).split(dataset.X, dataset.y)))
+    X_train, y_train = _safe_split(estimator, dataset.X, dataset.y, train)
+    X_test, y_test = _safe_split(estimator, dataset.X, dataset.y, test, train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        estimator.fit(X_train, y_train)
+        estimator.score(X_test, y_test)
+        return time.perf_counter() - started
+
+
+def estimate_seconds(fit_seconds: float, fits: int, workers: int) -> float:
+    """Wall-clock seconds for ``fits`` fits of ``fit_seconds`` each spread over ``workers``."""
+    if fits <= 0:
+        return 0.0
+    return fit_seconds * fits / max(1, min(workers, fits))
+
+
+def format_duration(seconds: float) -> str:
+    """A rough human duration: the estimate is only good to a factor, so few digits."""
+    if seconds < 1:
+        return "< 1 s"
+    if seconds < 90:
+        return f"{round(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        hours = seconds / 3600
+        return f"{hours:.1f} h" if hours < 10 else f"{round(hours)} h"
+    return f"{seconds / 86400:.1f} days"

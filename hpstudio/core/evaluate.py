@@ -1,8 +1,9 @@
 """One fold of one trial: fit on the train part, score the test part, time both.
 
 This module runs inside worker processes. The dataset reaches each worker once per
-study (a file path that is loaded and cached, memory-mapped where possible), and a
-fold task carries only the candidate's parameters and the fold's number.
+study (a file path that is loaded and cached, memory-mapped where possible; on a Dask
+cluster, an in-memory copy scattered to every worker), and a fold task carries only the
+candidate's parameters and the fold's number.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -76,18 +77,27 @@ class _WorkerState:
     key: tuple[Any, ...] | None = None
     X: Any = None
     y: Any = None
-    splits: list[tuple[np.ndarray, np.ndarray]] = []
+    splits: ClassVar[list[tuple[np.ndarray, np.ndarray]]] = []
     base_estimator: Any = None
     scorer: Any = None
 
 
-def prepare(context: EvaluationContext) -> _WorkerState:
+def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> _WorkerState:
+    """Load the study's data once per process; ``data`` (X, y) replaces reading the file.
+
+    Remote workers cannot read the client's files, so a cluster executor hands the data
+    over in memory; the cache is keyed by ``context.key`` either way, whose ``data_path``
+    then names the in-memory copy.
+    """
     state = _WorkerState
     if state.key == context.key:
         return state
-    import joblib
+    if data is None:
+        import joblib
 
-    X, y = joblib.load(context.data_path, mmap_mode="r")
+        X, y = joblib.load(context.data_path, mmap_mode="r")
+    else:
+        X, y = data
     state.X, state.y = X, y
     state.splits = list(make_splitter(context, y).split(X, y))
     state.base_estimator = build_estimator(context)
@@ -123,8 +133,13 @@ def make_splitter(context: EvaluationContext, y: Any) -> Any:
     return cv
 
 
-def evaluate_fold(context: EvaluationContext, task: FoldTask) -> FoldResult:
-    """Fit and score one fold; a failure becomes a result with its error, never an exception."""
+def evaluate_fold(context: EvaluationContext, task: FoldTask,
+                  data: tuple[Any, Any] | None = None) -> FoldResult:
+    """Fit and score one fold; a failure becomes a result with its error, never an exception.
+
+    ``data`` is the (X, y) pair when the worker received it in memory rather than as
+    ``context.data_path``.
+    """
     from sklearn.base import clone
     from sklearn.metrics import check_scoring
     from sklearn.utils.metaestimators import _safe_split
@@ -133,7 +148,7 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask) -> FoldResult:
     worker = str(os.getpid())
     fit_time = score_time = 0.0
     try:
-        state = prepare(context)
+        state = prepare(context, data)
         train, test = state.splits[task.fold]
         estimator = clone(state.base_estimator)
         prefix = context.param_prefix

@@ -1,0 +1,285 @@
+"""How long reopening a 100,000-trial study takes, from SQLite to a drawn window.
+
+Reopening a past study must feel instant (target: ≤ 1 s for 100,000 trials). This script
+writes a synthetic history of that size straight through ``sqlite3`` (the schema is the
+one ``HistoryStore`` creates; inserting through ``save_trial`` one transaction per trial
+would take minutes), then times each layer of the open path:
+
+* ``HistoryStore.list_studies`` (the studies browser),
+* ``HistoryStore.trial_columns`` (column arrays, no row objects),
+* ``HistoryStore.load_trials`` with and without folds (row objects),
+* ``compare.best_so_far`` on the columns (the compare view),
+* ``MainWindow.show_study`` offscreen, including the trial table and the plots, until the
+  event loop is idle (the window as the user sees it), with a profile of where it goes.
+
+Run: ``python benchmarks/history_open.py [--trials N] [--db FILE] [--no-window]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import math
+import os
+import pstats
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TARGET_SECONDS = 1.0
+FOLDS = 3
+SPEC = {
+    "name": "synthetic-svc",
+    "data": {"builtin": "iris"},
+    "estimator": {"class": "sklearn.svm.SVC", "fixed": {}},
+    "space": [{"C": {"low": 1e-3, "high": 1e3, "log": True},
+               "gamma": {"low": 1e-4, "high": 10.0, "log": True},
+               "kernel": ["rbf", "poly"], "degree": {"low": 2, "high": 5}}],
+    "cv": {"folds": FOLDS},
+    "scoring": {"train_score": True},
+    "search": {"strategy": "random", "n_trials": 100_000, "seed": 0},
+}
+
+
+def make_history(path: Path, n_trials: int, seed: int = 0) -> int:
+    """A history holding one finished study of ``n_trials`` random-search trials."""
+    from hpstudio.core.store import HistoryStore
+
+    spec = {**SPEC, "search": {**SPEC["search"], "n_trials": n_trials}}
+    with HistoryStore(path) as store:  # creates the schema exactly as the app does
+        study_id = store.create_study(spec, base_dir=None, n_total=n_trials,
+                                      data_fingerprint="synthetic", dataset="iris")
+    rng = np.random.default_rng(seed)
+    log_c = rng.uniform(math.log(1e-3), math.log(1e3), n_trials)
+    log_gamma = rng.uniform(math.log(1e-4), math.log(10.0), n_trials)
+    kernel = rng.integers(0, 2, n_trials)
+    degree = rng.integers(2, 6, n_trials)
+    quality = 0.97 - 0.004 * (log_c - 2.0) ** 2 - 0.01 * (log_gamma + 3.0) ** 2 / 4
+    splits = np.clip(quality[:, None] + rng.normal(0, 0.02, (n_trials, FOLDS)), 0.0, 1.0)
+    train = np.clip(splits + 0.02, 0.0, 1.0)
+    failed = rng.random(n_trials) < 0.01
+    fit = rng.uniform(0.001, 0.02, (n_trials, FOLDS))
+    score = fit / 10
+    duration = fit.sum(axis=1) + score.sum(axis=1)
+    workers = 8
+    start0 = 1.7e9
+    started = start0 + np.cumsum(duration) / workers
+    finished = started + duration
+    kernels = ("rbf", "poly")
+
+    def trial_rows() -> Any:
+        for i in range(n_trials):
+            params = json.dumps({"C": float(math.exp(log_c[i])),
+                                 "gamma": float(math.exp(log_gamma[i])),
+                                 "kernel": kernels[kernel[i]], "degree": int(degree[i])})
+            bad = bool(failed[i])
+            test = [None] * FOLDS if bad else splits[i].tolist()
+            tr = None if bad else train[i].tolist()
+            yield (study_id, i, 0, params, "failed" if bad else "complete",
+                   None if bad else float(np.mean(splits[i])),
+                   None if bad else float(np.std(splits[i])),
+                   None if bad else float(np.mean(train[i])),
+                   None if bad else float(np.std(train[i])),
+                   float(fit[i].mean()), float(score[i].mean()), json.dumps(test),
+                   None if tr is None else json.dumps(tr), json.dumps(fit[i].tolist()),
+                   json.dumps(score[i].tolist()), float(started[i]), float(finished[i]),
+                   "ValueError: synthetic failure" if bad else None)
+
+    def fold_rows() -> Any:
+        for i in range(n_trials):
+            bad = bool(failed[i])
+            t = float(started[i])
+            for k in range(FOLDS):
+                end = t + float(fit[i, k] + score[i, k])
+                yield (study_id, i, k, None if bad else float(splits[i, k]),
+                       None if bad else float(train[i, k]), float(fit[i, k]),
+                       float(score[i, k]), t, end, str(1000 + (i + k) % workers),
+                       "ValueError: synthetic failure" if bad else None)
+                t = end
+
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    with conn:
+        conn.executemany(
+            "INSERT INTO trials (study_id, number, subspace, params, state, mean_test_score, "
+            "std_test_score, mean_train_score, std_train_score, mean_fit_time, "
+            "mean_score_time, split_test_scores, split_train_scores, fit_times, score_times, "
+            "started, finished, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            trial_rows())
+        conn.executemany("INSERT INTO folds VALUES (?,?,?,?,?,?,?,?,?,?,?)", fold_rows())
+        conn.execute("UPDATE studies SET status='finished', stop_reason=?, finished=?, "
+                     "elapsed=? WHERE id=?",
+                     (f"trial budget of {n_trials} trials reached", float(finished.max()),
+                      float(finished.max() - start0), study_id))
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return study_id
+
+
+def timed(label: str, work: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
+    """Best-of-``repeat`` wall time (the first, cold run is reported too)."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = work()
+        times.append(time.perf_counter() - start)
+    best = min(times)
+    print(f"  {label:<44} {best:7.3f} s  (first {times[0]:.3f} s, "
+          f"median {statistics.median(times):.3f} s)")
+    return best, result
+
+
+def bench_core(path: Path, study_id: int) -> dict[str, float]:
+    from hpstudio.core.compare import best_so_far
+    from hpstudio.core.store import HistoryStore
+
+    figures: dict[str, float] = {}
+    with HistoryStore(path) as store:
+        figures["list_studies"], _ = timed("HistoryStore.list_studies", store.list_studies)
+        figures["trial_columns"], columns = timed("HistoryStore.trial_columns",
+                                                  lambda: store.trial_columns(study_id))
+        figures["load_trials"], trials = timed("HistoryStore.load_trials",
+                                               lambda: store.load_trials(study_id))
+        figures["load_trials_folds"], _ = timed(
+            "HistoryStore.load_trials(with_folds=True)",
+            lambda: store.load_trials(study_id, with_folds=True), repeat=1)
+        figures["best_so_far"], _ = timed("compare.best_so_far(columns)",
+                                          lambda: best_so_far(columns))
+    assert len(trials) == len(columns["number"])
+    return figures
+
+
+def bench_window(path: Path, study_id: int, profile: bool) -> dict[str, float]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("HPSTUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="hpstudio-bench-"))
+    from PySide6.QtWidgets import QApplication
+
+    from hpstudio.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(path)
+    window.resize(1440, 900)
+    window.show()
+    settle(app)
+
+    # Time spent inside the store's reads during show_study, to split the figure into
+    # "reading SQLite into records" and "everything else" (editor, table, plots, paint).
+    store = window.history_store()
+    inside: dict[str, float] = {}
+    for name in ("load_trials", "trial_columns", "get_study"):
+        original = getattr(store, name)
+
+        def wrapper(*args: Any, _original: Any = original, _name: str = name,
+                    **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                inside[_name] = inside.get(_name, 0.0) + time.perf_counter() - start
+
+        setattr(store, name, wrapper)
+
+    def open_and_draw() -> None:
+        inside.clear()
+        window.show_study(study_id)
+        settle(app)  # the table and the visible plot paint; coalesced plot timers fire
+
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        open_and_draw()
+        runs.append((time.perf_counter() - start, dict(inside)))
+    total, reads = min(runs, key=lambda run: run[0])
+    figures: dict[str, float] = {"show_study": total}
+    print(f"  {'MainWindow.show_study + draw (offscreen)':<44} {total:7.3f} s  (first "
+          f"{runs[0][0]:.3f} s, median {statistics.median(r[0] for r in runs):.3f} s)")
+    assert window.trial_model.rowCount() > 0
+    print("    of which " + ", ".join(f"store.{k} {v:.3f} s" for k, v in reads.items())
+          + f"; the rest (editor, table, plots, paint) {total - sum(reads.values()):.3f} s")
+    for name in ("parallel", "timeline"):
+        def other_tab(tab: str = name) -> None:
+            window.select_plot_tab(tab)
+            settle(app)
+            window.select_plot_tab("history")
+            settle(app)
+
+        figures[f"tab_{name}"], _ = timed(f"  then switch to the {name} tab and back",
+                                          other_tab, repeat=1)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        open_and_draw()
+        profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats.print_stats(25)
+        print("\n  where MainWindow.show_study + draw spends its time (cumulative):")
+        print("\n".join("    " + line for line in out.getvalue().splitlines()
+                        if line.strip())[:6000])
+    window.close()
+    return figures
+
+
+def settle(app: Any, rounds: int = 5) -> None:
+    """Run the event loop until pending timers (plot coalescing: ~16-50 ms) have fired."""
+    from PySide6.QtCore import QEventLoop
+
+    for _ in range(rounds):
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.001)
+    for _ in range(3):
+        deadline = time.perf_counter() + 0.06
+        while time.perf_counter() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, help="history file to (re)use; made if missing")
+    parser.add_argument("--no-window", action="store_true", help="core timings only")
+    parser.add_argument("--profile", action="store_true",
+                        help="print where MainWindow.show_study spends its time")
+    args = parser.parse_args(argv)
+
+    folder = tempfile.TemporaryDirectory(prefix="hpstudio-bench-")
+    path = args.db or Path(folder.name) / "history.db"
+    if not path.exists():
+        start = time.perf_counter()
+        study_id = make_history(path, args.trials)
+        size = path.stat().st_size / 1e6
+        print(f"wrote {args.trials:,} trials × {FOLDS} folds to {path} ({size:.0f} MB) in "
+              f"{time.perf_counter() - start:.1f} s")
+    else:
+        from hpstudio.core.store import HistoryStore
+
+        with HistoryStore(path) as store:
+            study_id = max(s.id for s in store.list_studies())
+    print(f"opening study #{study_id} ({args.trials:,} trials); target ≤ {TARGET_SECONDS:g} s")
+    figures = bench_core(path, study_id)
+    if not args.no_window:
+        try:
+            figures.update(bench_window(path, study_id, args.profile))
+        except ImportError as exc:
+            print(f"  (window skipped: {exc})")
+    verdict = [(key, value) for key, value in figures.items()
+               if key in ("trial_columns", "show_study")]
+    for key, value in verdict:
+        status = "ok" if value <= TARGET_SECONDS else "OVER TARGET"
+        print(f"{key}: {value:.3f} s — {status} (×{value / TARGET_SECONDS:.2f} of target)")
+    folder.cleanup()
+    return 0 if all(v <= TARGET_SECONDS for _k, v in verdict) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Starting the desktop app: QApplication, the main window, and unattended runs.
+
+Start-up is kept short by showing the window before anything heavy happens. Until the
+first expose event only Qt, numpy and the window's own widgets are loaded; then the plots
+(pyqtgraph) and the history dock are built, the spec is put in the editor (whose data
+panel loads the dataset, and with it scikit-learn, in the background), and the modules
+the study loop needs are imported on a background thread.
+
+``run_app(..., run=True, screenshot=PNG)`` runs a study to its end and saves a picture of
+the window: used for documentation and as an end-to-end check on machines without a
+display (``QT_QPA_PLATFORM=offscreen``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+# numpy (through the spec module) is imported before PySide6 on purpose: PySide6 scans the
+# source of every module imported after it for its feature flags, which costs ~50 ms of
+# start-up for numpy's hundred submodules. Qt itself is imported inside run_app.
+import hpstudio.core.spec  # noqa: F401
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "main", "run_app"]
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+REPORT_SHOWN_ENV = "HPSTUDIO_REPORT_SHOWN"
+_SETTLE_MS = 300
+_HEARTBEAT_MS = 250  # let throttled plots draw their last frame before a screenshot
+_WARM_MODULES = ("hpstudio.core.study", "sklearn.model_selection", "pandas")
+_HEAVY_MODULES = ("sklearn", "pandas", "scipy", "skopt", "pyqtgraph", "hpstudio.core.study")
+
+
+def _on_first_expose(window: Any, callback: Callable[[], None]) -> Any:
+    """Call ``callback`` once, just after the window is first exposed (really on screen)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class ExposeWatcher(QObject):
+        def __init__(self) -> None:
+            super().__init__(window)
+            self.pending: Callable[[], None] | None = callback
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            exposed = event.type() == QEvent.Type.Expose and self.pending is not None
+            if exposed and getattr(watched, "isExposed", lambda: True)():
+                pending, self.pending = self.pending, None
+                QTimer.singleShot(0, pending)
+            return False
+
+    watcher = ExposeWatcher()
+    handle = window.windowHandle()
+    if handle is not None:
+        handle.installEventFilter(watcher)
+    else:  # pragma: no cover - every platform plugin creates a handle on show
+        QTimer.singleShot(0, callback)
+    return watcher
+
+
+def process_start_time() -> float:
+    """Epoch seconds when this process started, for start-up timing (Linux: /proc)."""
+    try:
+        with open(f"/proc/{os.getpid()}/stat", encoding="ascii") as stat:
+            start_ticks = int(stat.read().rsplit(") ", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as uptime:
+            up = float(uptime.read().split()[0])
+        return time.time() - up + start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return _IMPORTED_AT
+
+
+_IMPORTED_AT = time.time()
+
+
+def _warm_up() -> None:
+    """Import what the first run needs in the background, so Start reacts at once."""
+    def work() -> None:
+        import importlib
+
+        for name in _WARM_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                continue  # warming is an optimisation only; the run reports real problems
+
+    threading.Thread(target=work, name="hpstudio-warm-up", daemon=True).start()
+
+
+def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: bool = False,
+            screenshot: str | Path | None = None, tab: str | None = None,
+            argv: Sequence[str] | None = None) -> int:
+    """Open the app on ``spec`` (the bundled demo when None) and return an exit status.
+
+    0: closed normally; 1: the study run with ``run`` failed; 2: the spec or the history
+    could not be opened, or the run was refused for bad input (the message goes to stderr
+    and, in interactive mode, to a message box).
+    """
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("hpstudio")
+    app.setOrganizationName("hpstudio")
+    app.setApplicationDisplayName("hpstudio")
+    _apply_resources(app)
+
+    from hpstudio.gui.main_window import MainWindow
+
+    unattended = bool(run or screenshot)
+    outcome = {"status": 0}
+    window = MainWindow(db, interactive=not unattended, defer_plots=True)
+    spec_path = Path(spec) if spec is not None else _demo_spec()
+
+    def finish(status: int) -> None:
+        outcome["status"] = max(outcome["status"], status)
+        if screenshot:
+            _save_screenshot(window, Path(screenshot), tab, window.close)
+        else:
+            window.close()
+
+    def on_run_ended() -> None:
+        result = window.last_run
+        if result is not None and result.error is not None:
+            finish(EXIT_BAD_INPUT if result.input_error else EXIT_FAILED)
+        elif result is not None and result.status is not None and result.status.value == "failed":
+            finish(EXIT_FAILED)
+        else:
+            finish(0)
+
+    def after_shown() -> None:
+        if os.environ.get(REPORT_SHOWN_ENV):
+            heavy = [name for name in _HEAVY_MODULES if name in sys.modules]
+            print(f"hpstudio: window shown after {time.time() - process_start_time():.3f} s; "
+                  f"heavy modules loaded by then: {', '.join(heavy) or 'none'}",
+                  file=sys.stderr, flush=True)
+        window.finish_setup()
+        if not window.open_spec(spec_path):
+            if not unattended:
+                print(f"hpstudio: error: {window.last_error}", file=sys.stderr)
+            outcome["status"] = EXIT_BAD_INPUT
+            if unattended:
+                window.close()
+                return
+            window.new_spec()
+        _warm_up()
+        if run:
+            window.runEnded.connect(on_run_ended)
+            if not window.start_study():
+                finish(EXIT_BAD_INPUT)
+        elif screenshot:
+            finish(0)
+
+    window.show()
+    watcher = _on_first_expose(window, after_shown)
+    with _ctrl_c_closes(window):
+        app.exec()
+    del watcher
+    window.shutdown()
+    return int(outcome["status"])
+
+
+@contextlib.contextmanager
+def _ctrl_c_closes(window: Any) -> Iterator[None]:
+    """Ctrl+C in the terminal stops a run cleanly and closes the window.
+
+    Python runs signal handlers only between bytecodes, so a timer wakes the interpreter
+    while Qt's event loop waits in C++.
+    """
+    from PySide6.QtCore import QTimer
+
+    def interrupted(_signum: int, _frame: Any) -> None:
+        QTimer.singleShot(0, lambda: window.request_quit("interrupted (Ctrl+C)"))
+
+    try:
+        previous = signal.signal(signal.SIGINT, interrupted)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    heartbeat = QTimer()
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(_HEARTBEAT_MS)
+    try:
+        yield
+    finally:
+        heartbeat.stop()
+        signal.signal(signal.SIGINT, previous)
+
+
+def _save_screenshot(window: Any, path: Path, tab: str | None,
+                     then: Callable[[], Any]) -> None:
+    """Select the plot tab, let the plots draw, save ``window.grab()``, then call ``then``."""
+    from PySide6.QtCore import QTimer
+
+    window.flush_trials()
+    if tab:
+        window.select_plot_tab(tab)
+    plots = window.plots
+    if plots is not None:
+        plots.flush()
+        current = plots.current_plot()
+        if current is not None:
+            current.refresh()
+
+    def grab() -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not window.grab().save(str(path), "PNG"):
+                print(f"hpstudio: error: cannot write the screenshot {path}", file=sys.stderr)
+        finally:
+            then()
+
+    QTimer.singleShot(_SETTLE_MS, grab)
+
+
+def _apply_resources(app: Any) -> None:
+    try:
+        from hpstudio.gui.resources import apply_to_application
+
+        apply_to_application(app)
+    except Exception as exc:  # a missing icon or style must not keep the app from starting
+        print(f"hpstudio: warning: resources not loaded ({exc})", file=sys.stderr)
+
+
+def _demo_spec() -> Path:
+    from hpstudio.cli import demo_spec_path
+
+    return demo_spec_path()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hpstudio-gui`` launcher: the same options as ``hpstudio gui``."""
+    from hpstudio.cli import main as cli_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    return cli_main(["gui", *args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

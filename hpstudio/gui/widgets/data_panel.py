@@ -1,0 +1,535 @@
+"""The data panel: a bundled scikit-learn dataset or a CSV file, previewed and summarised.
+
+Reading a file or importing scikit-learn can take seconds, so every load runs on a worker
+thread and reports back through a signal; the panel shows "loading…" meanwhile and never
+blocks the window. Results of a superseded request (the user already picked something
+else) are dropped by a generation counter rather than by cancelling the thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QFont, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hpstudio.core.errors import HpstudioError, SpecError
+from hpstudio.core.spec import BUILTIN_DATASETS, DataSpec
+from hpstudio.gui.resources import INVALID_COLOR
+
+__all__ = ["BUILTIN_TASKS", "DataPanel", "PreviewModel", "run_in_background"]
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+#: Known without loading anything, so the metric list is right before a dataset arrives.
+BUILTIN_TASKS = {name: REGRESSION if name == "diabetes" else CLASSIFICATION
+                 for name in BUILTIN_DATASETS}
+PREVIEW_ROWS = 20
+_Index = QModelIndex | QPersistentModelIndex
+
+
+# ----- running work off the GUI thread --------------------------------------------------------
+
+
+class _Relay(QObject):
+    """Carries one result from a worker thread back to the GUI thread.
+
+    The relay lives in the GUI thread, so emitting ``done`` from the worker queues the call
+    to ``_deliver``. It is kept alive by ``_ACTIVE`` until delivery, and it only calls back
+    while the owning widget still exists (tests and windows may close before a load ends).
+    """
+
+    done = Signal(object, object)
+
+    def __init__(self, owner: QObject, callback: Callable[[Any, BaseException | None], None]):
+        super().__init__()
+        self._owner = owner
+        self._callback = callback
+        self.done.connect(self._deliver)
+
+    @Slot(object, object)
+    def _deliver(self, result: Any, error: Any) -> None:
+        _ACTIVE.discard(self)
+        if shiboken6.isValid(self._owner):
+            self._callback(result, error)
+
+
+_ACTIVE: set[_Relay] = set()
+
+
+def run_in_background(owner: QObject, work: Callable[[], Any],
+                      callback: Callable[[Any, BaseException | None], None]) -> None:
+    """Run ``work()`` on a daemon thread; call ``callback(result, error)`` on the GUI thread.
+
+    Daemon threads, not a pool joined at exit: quitting the app must never wait for a slow
+    probe fit that nobody will look at.
+    """
+    relay = _Relay(owner, callback)
+    _ACTIVE.add(relay)
+
+    def target() -> None:
+        try:
+            result, error = work(), None
+        except Exception as exc:  # reported to the GUI, which shows the message
+            result, error = None, exc
+        relay.done.emit(result, error)
+
+    threading.Thread(target=target, name="hpstudio-editor", daemon=True).start()
+
+
+# ----- the preview table ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a table as text, with a type per column, ready for display."""
+
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    rows: tuple[tuple[str | None, ...], ...]  # None marks a missing value
+
+
+def preview_from_frame(frame: Any) -> Preview:
+    import pandas as pd
+
+    types = tuple(_column_type(frame[c], pd) for c in frame.columns)
+    rows = tuple(tuple(None if _is_missing(v) else _cell_text(v) for v in record)
+                 for record in frame.itertuples(index=False, name=None))
+    return Preview(tuple(str(c) for c in frame.columns), types, rows)
+
+
+def _column_type(column: Any, pd: Any) -> str:
+    api = pd.api.types
+    if api.is_bool_dtype(column):
+        return "boolean"
+    if api.is_integer_dtype(column):
+        return "integer"
+    if api.is_float_dtype(column):
+        return "number"
+    if api.is_datetime64_any_dtype(column):
+        return "date"
+    return "text"
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+class PreviewModel(QAbstractTableModel):
+    """Read-only view of a :class:`Preview`; headers carry the column types."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._preview = Preview((), (), ())
+        self._target: str | None = None
+
+    def set_preview(self, preview: Preview, target: str | None = None) -> None:
+        self.beginResetModel()
+        self._preview, self._target = preview, target
+        self.endResetModel()
+
+    def set_target(self, target: str | None) -> None:
+        self._target = target
+        if self._preview.columns:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0,
+                                        len(self._preview.columns) - 1)
+
+    @property
+    def preview(self) -> Preview:
+        return self._preview
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self._preview.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self._preview.columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self._preview.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "NaN" if value is None else value
+        if role == Qt.ItemDataRole.ForegroundRole and value is None:
+            return QColor(140, 140, 140)
+        if role == Qt.ItemDataRole.ToolTipRole and value is None:
+            return "missing value"
+        if role == Qt.ItemDataRole.TextAlignmentRole and self._preview.types[index.column()] in (
+                "integer", "number"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
+        name, kind = self._preview.columns[section], self._preview.types[section]
+        is_target = name == self._target
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{name}\n{kind}{' · target' if is_target else ''}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            missing = sum(row[section] is None for row in self._preview.rows)
+            return f"{name}: {kind}; {missing} missing in the first {len(self._preview.rows)} rows"
+        if role == Qt.ItemDataRole.FontRole and is_target:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+# ----- loading jobs (run on worker threads) ---------------------------------------------------
+
+_BUILTIN_CACHE: dict[str, tuple[Any, Preview]] = {}
+
+
+def _load_builtin_job(name: str) -> tuple[Any, Preview]:
+    import pandas as pd
+    from sklearn import datasets
+
+    from hpstudio.core.data import load_builtin
+
+    dataset = load_builtin(name)
+    names = getattr(datasets, f"load_{name}")().feature_names
+    frame = pd.DataFrame(dataset.X[:PREVIEW_ROWS], columns=[str(n) for n in names])
+    frame["target"] = dataset.y[:PREVIEW_ROWS]
+    return dataset, preview_from_frame(frame)
+
+
+@dataclass(frozen=True)
+class _CsvResult:
+    preview: Preview
+    target: str
+    dataset: Any
+    error: str | None  # a problem with the target, after the file itself read fine
+
+
+def _load_csv_job(path: Path, target: str | None) -> _CsvResult:
+    from hpstudio.core.data import load_csv, read_csv_preview
+    from hpstudio.core.errors import DataError
+
+    preview = preview_from_frame(read_csv_preview(path, rows=PREVIEW_ROWS))
+    chosen = target if target is not None else preview.columns[-1]
+    try:
+        return _CsvResult(preview, chosen, load_csv(path, chosen), None)
+    except DataError as exc:
+        return _CsvResult(preview, chosen, None, str(exc))
+
+
+# ----- the panel ------------------------------------------------------------------------------
+
+
+class DataPanel(QWidget):
+    """Choose the dataset; see its first rows, column types, task, size and classes."""
+
+    dataChanged = Signal()  # the DataSpec changed (source or target)
+    datasetChanged = Signal()  # a load finished or failed: dataset(), task(), error() changed
+    errorOccurred = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._builtin: str | None = "iris"
+        self._csv: str | None = None
+        self._target: str | None = None
+        self._base_dir: str | None = None
+        self._dataset: Any = None
+        self._task: str | None = BUILTIN_TASKS["iris"]
+        self._error: str | None = None
+        self._loading = False
+        self._generation = 0
+        self._updating = False
+
+        self.builtin_radio = QRadioButton("Bundled")
+        self.builtin_combo = QComboBox()
+        self.builtin_combo.addItems(list(BUILTIN_DATASETS))
+        self.builtin_combo.setToolTip("Datasets that ship with scikit-learn")
+        self.csv_radio = QRadioButton("CSV file")
+        self.csv_edit = QLineEdit()
+        self.csv_edit.setReadOnly(True)
+        self.csv_edit.setPlaceholderText("no file chosen")
+        self.browse_button = QPushButton("Browse…")
+        self.target_combo = QComboBox()
+        self.target_combo.setToolTip("The column to predict; every other column is a feature")
+        self.summary_label = QLabel()
+        self.summary_label.setProperty("role", "hint")
+        self.summary_label.setWordWrap(True)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {INVALID_COLOR};")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.preview_model = PreviewModel(self)
+        self.preview = QTableView()
+        self.preview.setModel(self.preview_model)
+        self.preview.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview.setAlternatingRowColors(True)
+        self.preview.verticalHeader().setDefaultSectionSize(20)
+        self.preview.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.preview.horizontalHeader().setDefaultSectionSize(80)
+        self.preview.setMinimumHeight(100)
+        self._build_layout()
+
+        self.builtin_radio.setChecked(True)
+        self.builtin_radio.toggled.connect(self._on_source_toggled)
+        self.builtin_combo.currentTextChanged.connect(self._on_builtin_picked)
+        self.browse_button.clicked.connect(self.browse)
+        self.target_combo.currentTextChanged.connect(self._on_target_picked)
+        self._sync_enabled()
+
+    def _build_layout(self) -> None:
+        source = QFormLayout()
+        source.setContentsMargins(0, 0, 0, 0)
+        source.addRow(self.builtin_radio, self.builtin_combo)
+        csv_row = QHBoxLayout()
+        csv_row.addWidget(self.csv_edit, 1)
+        csv_row.addWidget(self.browse_button)
+        source.addRow(self.csv_radio, csv_row)
+        source.addRow("Target", self.target_combo)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(source)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.preview, 1)
+
+    # ----- public API -------------------------------------------------------------------------
+    def data_spec(self) -> DataSpec:
+        """The [data] section as chosen; a CSV without a target is rejected by DataSpec rules."""
+        if self._builtin:
+            return DataSpec(builtin=self._builtin)
+        if not self._csv:
+            raise SpecError("data.csv: choose a CSV file or a bundled dataset")
+        if not self._target:
+            raise SpecError("data.target: a CSV needs the name of its target column")
+        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
+
+    def set_data_spec(self, spec: DataSpec) -> None:
+        """Show ``spec`` and load it in the background (bundled sets come from a cache)."""
+        self._base_dir = spec.base_dir
+        if spec.builtin:
+            self.set_builtin(spec.builtin)
+        else:
+            self._start_csv(spec.csv or "", spec.target)
+
+    def set_builtin(self, name: str) -> None:
+        if name not in BUILTIN_TASKS:
+            raise ValueError(f"unknown bundled dataset {name!r}")
+        self._builtin, self._csv, self._target = name, None, None
+        self._set_task(BUILTIN_TASKS[name])
+        self._with_updating(lambda: (self.builtin_radio.setChecked(True),
+                                     self.builtin_combo.setCurrentText(name),
+                                     self.csv_edit.clear(), self.target_combo.clear()))
+        self._sync_enabled()
+        self.dataChanged.emit()
+        self._load_builtin(name)
+
+    def choose_csv(self, path: str | Path, target: str | None = None) -> None:
+        """Use the CSV at ``path`` (the file dialog ends here; tests call it directly)."""
+        self._base_dir = None
+        self._start_csv(str(path), target)
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", self._csv or "",
+                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.choose_csv(path)
+
+    def dataset(self) -> Any:
+        """The loaded :class:`~hpstudio.core.data.Dataset`, or None while loading / on error."""
+        return self._dataset
+
+    def task(self) -> str | None:
+        return self._task
+
+    def error(self) -> str | None:
+        return self._error
+
+    def is_loading(self) -> bool:
+        return self._loading
+
+    def set_read_only(self, read_only: bool) -> None:
+        for widget in (self.builtin_radio, self.builtin_combo, self.csv_radio,
+                       self.browse_button, self.target_combo):
+            widget.setEnabled(not read_only)
+        if not read_only:
+            self._sync_enabled()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """A panel shown before any spec was set still summarises its default dataset."""
+        super().showEvent(event)
+        if self._generation == 0 and self._builtin:
+            self._load_builtin(self._builtin)
+
+    # ----- loading ----------------------------------------------------------------------------
+    def _start_csv(self, csv: str, target: str | None) -> None:
+        self._builtin, self._csv, self._target = None, csv, target
+        self._set_task(None)  # unknown until the file is read
+        self._with_updating(lambda: (self.csv_radio.setChecked(True), self.csv_edit.setText(csv),
+                                     self.csv_edit.setToolTip(csv)))
+        self._sync_enabled()
+        self.dataChanged.emit()
+        path = DataSpec(csv=csv, base_dir=self._base_dir).csv_path()
+        generation = self._begin_load()
+        run_in_background(self, lambda: _load_csv_job(path, target),
+                          lambda result, error: self._csv_loaded(generation, result, error))
+
+    def _load_builtin(self, name: str) -> None:
+        generation = self._begin_load()
+        if name in _BUILTIN_CACHE:
+            self._builtin_loaded(generation, name, _BUILTIN_CACHE[name], None)
+            return
+        run_in_background(self, lambda: _load_builtin_job(name),
+                          lambda result, error: self._builtin_loaded(generation, name, result,
+                                                                     error))
+
+    def _begin_load(self) -> int:
+        self._generation += 1
+        self._loading = True
+        self._dataset = None
+        self._show_error(None)
+        self.summary_label.setText("loading…")
+        return self._generation
+
+    def _builtin_loaded(self, generation: int, name: str, result: Any,
+                        error: BaseException | None) -> None:
+        if generation != self._generation:
+            return
+        if error is not None:
+            self._finish(None, f"cannot load the bundled dataset {name!r}: {error}")
+            return
+        _BUILTIN_CACHE[name] = result
+        dataset, preview = result
+        self.preview_model.set_preview(preview, "target")
+        self._finish(dataset, None)
+
+    def _csv_loaded(self, generation: int, result: _CsvResult | None,
+                    error: BaseException | None) -> None:
+        if generation != self._generation:
+            return
+        if result is None:
+            self.preview_model.set_preview(Preview((), (), ()))
+            self._with_updating(self.target_combo.clear)
+            self._set_task(None)
+            self._finish(None, _describe_csv_error(self._csv or "", error))
+            return
+        self._target = result.target
+        self.preview_model.set_preview(result.preview, result.target)
+        self._fill_targets(result.preview.columns, result.target)
+        self._set_task(result.dataset.task if result.dataset is not None else None)
+        self._finish(result.dataset, result.error)
+        self.dataChanged.emit()  # the target may have been chosen for the user
+
+    def _finish(self, dataset: Any, error: str | None) -> None:
+        self._loading = False
+        self._dataset = dataset
+        self.summary_label.setText(_summary(dataset) if dataset is not None else "")
+        self._show_error(error)
+        self.datasetChanged.emit()
+        if error:
+            self.errorOccurred.emit(error)
+
+    def _fill_targets(self, columns: Sequence[str], target: str) -> None:
+        def fill() -> None:
+            self.target_combo.clear()
+            self.target_combo.addItems(list(columns))
+            if target not in columns:  # keep the requested name visible next to its error
+                self.target_combo.insertItem(0, target)
+            self.target_combo.setCurrentText(target)
+
+        self._with_updating(fill)
+
+    # ----- reactions to the user --------------------------------------------------------------
+    def _on_source_toggled(self, builtin_checked: bool) -> None:
+        if self._updating:
+            return
+        if builtin_checked:
+            self.set_builtin(self.builtin_combo.currentText())
+        elif self._csv:
+            self._start_csv(self._csv, self._target)
+        else:
+            self._sync_enabled()
+            self.browse()
+
+    def _on_builtin_picked(self, name: str) -> None:
+        if not self._updating and name:
+            self.set_builtin(name)
+
+    def _on_target_picked(self, target: str) -> None:
+        if self._updating or not target or not self._csv or target == self._target:
+            return
+        self._start_csv(self._csv, target)
+
+    # ----- helpers ----------------------------------------------------------------------------
+    def _set_task(self, task: str | None) -> None:
+        self._task = task
+
+    def _show_error(self, message: str | None) -> None:
+        self._error = message
+        self.error_label.setText(message or "")
+        self.error_label.setVisible(bool(message))
+
+    def _sync_enabled(self) -> None:
+        builtin = self.builtin_radio.isChecked()
+        self.builtin_combo.setEnabled(builtin)
+        self.csv_edit.setEnabled(not builtin)
+        self.browse_button.setEnabled(not builtin)
+        self.target_combo.setEnabled(not builtin)
+
+    def _with_updating(self, change: Callable[[], Any]) -> None:
+        self._updating = True
+        try:
+            change()
+        finally:
+            self._updating = False
+
+
+def _describe_csv_error(csv: str, error: BaseException | None) -> str:
+    """The core's messages are already clear; anything else is worded like them."""
+    if isinstance(error, HpstudioError):
+        return str(error)
+    return (f"{csv} is not a readable CSV ({error or 'unknown error'}); save it as "
+            "comma-separated UTF-8 text with one header row")
+
+
+def _summary(dataset: Any) -> str:
+    parts = [dataset.task, f"{dataset.n_rows:,} rows", f"{dataset.n_columns} feature columns"]
+    if dataset.n_classes is not None:
+        parts.append(f"{dataset.n_classes} classes")
+    text = " · ".join(parts)
+    if getattr(dataset, "dropped_rows", 0):
+        text += f" ({dataset.dropped_rows} rows without a target were left out)"
+    return text

@@ -1,0 +1,455 @@
+"""The study editor: data, estimator, search space and strategy composed into one spec.
+
+The editor owns the cross-panel logic so each panel stays ignorant of the others: the
+data's task filters estimators and metrics, the picked estimator resets the space, the
+strategy and folds drive the count line, and a probe fit (run by the core on a worker
+thread, debounced) turns the count into a duration. The editor never fits or reads files
+itself; it asks ``hpstudio.core`` through background jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hpstudio.core.errors import SpecError
+from hpstudio.core.estimators import (
+    catalogue_entry,
+    default_params,
+    is_classifier_class,
+    resolve_estimator_class,
+)
+from hpstudio.core.probe import (
+    PlannedWork,
+    estimate_seconds,
+    first_candidate,
+    format_duration,
+    planned_work,
+)
+from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
+from hpstudio.gui.resources import INVALID_COLOR
+from hpstudio.gui.widgets.data_panel import BUILTIN_TASKS, DataPanel, run_in_background
+from hpstudio.gui.widgets.estimator_picker import EstimatorPicker
+from hpstudio.gui.widgets.space_editor import SpaceEditor
+from hpstudio.gui.widgets.strategy_panel import StrategyPanel
+
+__all__ = ["EXPLOSION_CANDIDATES", "SUGGESTED_TRIALS", "StudyEditor"]
+
+#: From this many grid candidates on, the editor suggests random or Bayesian search.
+EXPLOSION_CANDIDATES = 10_000
+#: The trial budget those suggestions use.
+SUGGESTED_TRIALS = 60
+
+
+@dataclass(frozen=True)
+class _ClassInfo:
+    """What the editor needs to know about an estimator class, found on a worker thread."""
+
+    name: str
+    params: dict[str, Any]
+    classifier: bool
+
+
+_CLASS_INFO: dict[tuple[str, tuple[str, ...]], _ClassInfo | str] = {}  # str: the error
+
+
+def _introspect(path: str, allowed: tuple[str, ...]) -> _ClassInfo:
+    """Import the class (this is what imports scikit-learn) and read its parameters."""
+    cls = resolve_estimator_class(path, allowed)
+    return _ClassInfo(cls.__name__, default_params(cls), is_classifier_class(cls))
+
+
+class StudyEditor(QWidget):
+    """Edits a :class:`StudySpec`; ``spec()`` returns it, ``is_valid()`` says if it can run."""
+
+    specChanged = Signal()
+    validityChanged = Signal(bool, str)
+    errorOccurred = Signal(str)  # data that cannot be read; the window may show a dialog
+
+    def __init__(self, parent: QWidget | None = None, *, probe_delay_ms: int = 700) -> None:
+        super().__init__(parent)
+        self._allowed: tuple[str, ...] = ()
+        self._read_only = False
+        self._quiet = False
+        self._validity: tuple[bool, str] | None = None
+        self._snapshot: Any = None  # what specChanged last reported
+        self._probe_cache: dict[tuple[Any, ...], float | str] = {}
+        self._probe_running = False
+        self._probe_pending = False
+        self._work: PlannedWork | None = None
+
+        self.name_edit = QLineEdit("study")
+        self.name_edit.setPlaceholderText("study name")
+        self.data_panel = DataPanel()
+        self.estimator_picker = EstimatorPicker()
+        self.space_editor = SpaceEditor()
+        self.strategy_panel = StrategyPanel()
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet(f"color: {INVALID_COLOR};")
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setSingleShot(True)
+        self._probe_timer.setInterval(probe_delay_ms)
+        self._probe_timer.timeout.connect(self._run_probe)
+        self._build_layout()
+        self._connect()
+        self.estimator_picker.set_task(self.data_panel.task())
+        self.strategy_panel.set_task(self.data_panel.task())
+        self._refresh(probe=False)
+
+    def _build_layout(self) -> None:
+        """Data and estimator side by side on top, the space and the settings below.
+
+        Two rows rather than three columns, so the editor still works in a dock of about
+        700 px; the splitters let a wide window give the space table the room it needs.
+        """
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(_group("Data", self.data_panel))
+        top.addWidget(_group("Estimator", self.estimator_picker))
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.strategy_panel)
+        scroll.setMinimumWidth(self.strategy_panel.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(_group("Search space", self.space_editor))
+        bottom.addWidget(scroll)
+        bottom.setStretchFactor(0, 1)
+        bottom.setStretchFactor(1, 0)
+        rows = QSplitter(Qt.Orientation.Vertical)
+        rows.addWidget(top)
+        rows.addWidget(bottom)
+        rows.setStretchFactor(0, 2)
+        rows.setStretchFactor(1, 3)
+        rows.setChildrenCollapsible(False)
+        name_row = QHBoxLayout()
+        name_row.addWidget(QLabel("Study name"))
+        name_row.addWidget(self.name_edit, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(name_row)
+        layout.addWidget(rows, 1)
+        layout.addWidget(self.message_label)
+
+    def _connect(self) -> None:
+        self.name_edit.textChanged.connect(lambda _: self._refresh(probe=False))
+        self.data_panel.dataChanged.connect(lambda: self._refresh(probe=False))
+        self.data_panel.datasetChanged.connect(self._on_dataset_changed)
+        self.data_panel.errorOccurred.connect(self.errorOccurred)
+        self.estimator_picker.estimatorChanged.connect(self._on_estimator_picked)
+        self.space_editor.spaceChanged.connect(self._refresh)
+        self.space_editor.randomRequested.connect(
+            lambda: self.strategy_panel.set_strategy("random", SUGGESTED_TRIALS))
+        self.space_editor.bayesRequested.connect(
+            lambda: self.strategy_panel.set_strategy("bayes", SUGGESTED_TRIALS))
+        self.strategy_panel.strategyChanged.connect(self.space_editor.set_strategy)
+        self.strategy_panel.changed.connect(self._refresh)
+        self.strategy_panel.runSettingsChanged.connect(self._update_estimate)
+
+    # ----- public API -------------------------------------------------------------------------
+    def set_spec(self, spec: StudySpec) -> None:
+        """Show ``spec`` and return at once: data and estimator parameters load off-thread."""
+        self._quiet = True
+        try:
+            self.name_edit.setText(spec.name)
+            task = BUILTIN_TASKS.get(spec.data.builtin) if spec.data.builtin else None
+            self.strategy_panel.set_task(task)
+            self.estimator_picker.set_task(task)
+            self.strategy_panel.set_search(spec.search)
+            self.strategy_panel.set_cv(spec.cv)
+            self.strategy_panel.set_scoring(spec.scoring)
+            self.space_editor.set_strategy(spec.search.strategy)
+            self.estimator_picker.set_estimator(spec.estimator.cls)
+            info = self._class_info(spec.estimator.cls)
+            known = info if isinstance(info, _ClassInfo) else None
+            self.space_editor.set_space(
+                spec.space, spec.estimator.fixed, catalogue_entry(spec.estimator.cls),
+                known.params if known else None,
+                known.name if known else spec.estimator.short_name)
+            self.data_panel.set_data_spec(spec.data)
+        finally:
+            self._quiet = False
+        self._resolve_estimator(spec.estimator.cls)
+        self._refresh()
+
+    def spec(self) -> StudySpec:
+        """The spec as edited; raises SpecError naming the first problem when it is malformed."""
+        path = self.estimator_picker.current_path()
+        if not path:
+            raise SpecError("estimator.class: pick an estimator")
+        info = self._class_info(path)
+        if isinstance(info, str):
+            raise SpecError(info)
+        return StudySpec(
+            name=self.name_edit.text().strip() or "study",
+            data=self.data_panel.data_spec(),
+            estimator=EstimatorSpec(path, self.space_editor.fixed_params()),
+            space=self.space_editor.space(),
+            cv=self.strategy_panel.cv(),
+            scoring=self.strategy_panel.scoring(),
+            search=self.strategy_panel.search(),
+        )
+
+    def is_valid(self) -> bool:
+        return self._validity is not None and self._validity[0]
+
+    def validation_message(self) -> str:
+        """Why the study cannot start ("" when it can)."""
+        return self._validity[1] if self._validity else ""
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Lock editing (a study is running, or a stored one is shown); probing stops too."""
+        self._read_only = read_only
+        self.name_edit.setReadOnly(read_only)
+        for panel in (self.data_panel, self.estimator_picker, self.space_editor,
+                      self.strategy_panel):
+            panel.set_read_only(read_only)
+        if read_only:
+            self._probe_timer.stop()
+        self._refresh()
+
+    def is_read_only(self) -> bool:
+        return self._read_only
+
+    def n_jobs(self) -> int:
+        return self.strategy_panel.n_jobs()
+
+    def cluster_address(self) -> str | None:
+        return self.strategy_panel.cluster_address()
+
+    def set_allowed_packages(self, packages: Iterable[str]) -> None:
+        """Packages besides scikit-learn whose estimator classes may be imported."""
+        self._allowed = tuple(packages)
+        path = self.estimator_picker.current_path()
+        if path:
+            self._resolve_estimator(path)
+
+    def probe_seconds(self) -> float | None:
+        """Seconds of the last probe fit for the current spec, if one has finished."""
+        key = self._probe_key()
+        value = self._probe_cache.get(key) if key else None
+        return value if isinstance(value, float) else None
+
+    # ----- reactions --------------------------------------------------------------------------
+    def _on_dataset_changed(self) -> None:
+        task = self.data_panel.task()
+        if task is not None:
+            self.estimator_picker.set_task(task)
+            self.strategy_panel.set_task(task)
+        self._refresh()
+
+    def _on_estimator_picked(self, path: str) -> None:
+        info = self._class_info(path)
+        known = info if isinstance(info, _ClassInfo) else None
+        self.space_editor.reset_for_estimator(catalogue_entry(path),
+                                              known.params if known else None,
+                                              known.name if known else path.rsplit(".", 1)[-1])
+        self._resolve_estimator(path)
+        self._refresh()
+
+    # ----- estimator classes, resolved off the GUI thread -------------------------------------
+    def _class_info(self, path: str) -> _ClassInfo | str | None:
+        return _CLASS_INFO.get((path, self._allowed))
+
+    def _resolve_estimator(self, path: str) -> None:
+        key = (path, self._allowed)
+        if key in _CLASS_INFO:
+            self._apply_class_info(path, _CLASS_INFO[key])
+            return
+        allowed = self._allowed
+        run_in_background(self, lambda: _introspect(path, allowed),
+                          lambda info, error: self._class_resolved(key, info, error))
+
+    def _class_resolved(self, key: tuple[str, tuple[str, ...]], info: _ClassInfo | None,
+                        error: BaseException | None) -> None:
+        result: _ClassInfo | str = info if info is not None else (
+            str(error) if isinstance(error, SpecError)
+            else f"estimator.class: cannot use {key[0]!r}: {error}")
+        _CLASS_INFO[key] = result
+        if key == (self.estimator_picker.current_path(), self._allowed):
+            self._apply_class_info(key[0], result)
+            self._refresh()
+
+    def _apply_class_info(self, path: str, info: _ClassInfo | str) -> None:
+        if isinstance(info, str):
+            self.estimator_picker.set_resolution(path, info)
+            return
+        self.estimator_picker.set_resolution(path, None)
+        if not self.space_editor.parameters_known():
+            self.space_editor.set_parameters(info.params, info.name)
+
+    # ----- validity, count and estimate -------------------------------------------------------
+    def _refresh(self, probe: bool = True) -> None:
+        if self._quiet:
+            return
+        problems: list[str] = []
+        spec: StudySpec | None = None
+        try:
+            spec = self.spec()
+        except SpecError as exc:
+            problems.append(str(exc))
+        problems += self._runtime_problems()
+        self._update_count(spec)
+        message = problems[0] if problems else ""
+        self.message_label.setText(message)
+        self.message_label.setVisible(bool(message))
+        self._set_validity(not problems, message)
+        snapshot = spec if spec is not None else self._draft_state()
+        if snapshot != self._snapshot:  # background loads must not look like edits
+            self._snapshot = snapshot
+            self.specChanged.emit()
+        self._update_estimate()
+        if probe and not self._read_only:
+            self._probe_timer.start()
+
+    def _draft_state(self) -> tuple[Any, ...]:
+        """Everything the user can edit, for telling edits apart while the spec is invalid."""
+        try:
+            data: Any = self.data_panel.data_spec()
+        except SpecError as exc:
+            data = str(exc)
+        panel = self.strategy_panel
+        return (self.name_edit.text(), data, self.estimator_picker.current_path(),
+                self.space_editor.state_key(), panel.search(), panel.cv(), panel.scoring())
+
+    def _runtime_problems(self) -> list[str]:
+        """What makes a well-formed spec unable to run here: unreadable data, wrong task."""
+        problems = []
+        if self.data_panel.error():
+            problems.append(self.data_panel.error() or "")
+        path = self.estimator_picker.current_path()
+        task = self.data_panel.task()
+        entry = catalogue_entry(path) if path else None
+        info = self._class_info(path) if path else None
+        if entry is not None and task is not None and entry.task != task:
+            problems.append(f"{entry.name} is a {entry.task} estimator but the data is a {task} "
+                            f"task; pick a {task} estimator")
+        elif isinstance(info, _ClassInfo) and info.classifier and task == "regression":
+            problems.append(f"{info.name} is a classifier but the data is a regression task; "
+                            "pick a regressor")
+        return problems
+
+    def _set_validity(self, valid: bool, message: str) -> None:
+        if self._validity != (valid, message):
+            self._validity = (valid, message)
+            self.validityChanged.emit(valid, message)
+
+    def _update_count(self, spec: StudySpec | None) -> None:
+        self._work = None
+        try:
+            if spec is None:  # count the space even while data or estimator are missing
+                spec = StudySpec("count", DataSpec(builtin="iris"), EstimatorSpec("count"),
+                                 self.space_editor.space(), self.strategy_panel.cv(),
+                                 search=self.strategy_panel.search())
+            self._work = planned_work(spec)
+        except SpecError:
+            self.space_editor.set_count("— fix the marked cells to count the fits")
+            self.space_editor.show_explosion(None)
+            return
+        work = self._work
+        self.space_editor.set_count(work.describe())
+        if work.strategy == "grid" and work.trials >= EXPLOSION_CANDIDATES:
+            self.space_editor.show_explosion(
+                f"{work.trials:,} candidates is a lot for grid search: {work.fits:,} fits. "
+                f"Random or Bayesian search often finds a comparable setting in "
+                f"{SUGGESTED_TRIALS} trials.")
+        else:
+            self.space_editor.show_explosion(None)
+
+    def _probe_key(self) -> tuple[Any, ...] | None:
+        dataset = self.data_panel.dataset()
+        if dataset is None or not self.is_valid():
+            return None
+        try:
+            spec = self.spec()
+        except SpecError:
+            return None
+        return (spec.estimator.cls, repr(sorted(spec.estimator.fixed.items())),
+                repr(first_candidate(spec)), dataset, spec.cv)
+
+    def _update_estimate(self) -> None:
+        key = self._probe_key()
+        result = self._probe_cache.get(key) if key else None
+        if self._read_only or key is None or self._work is None:
+            self.space_editor.set_estimate("")
+        elif result is None:
+            busy = self._probe_running or self._probe_timer.isActive()
+            self.space_editor.set_estimate("estimating duration…" if busy else "")
+        elif isinstance(result, str):
+            self.space_editor.set_estimate(
+                f"⚠ the first candidate fails to fit ({result.split(':', 1)[0]})",
+                f"A trial fit of the first candidate failed, so every trial may fail:\n{result}")
+        else:
+            fits = self._work.fits
+            cluster = self.cluster_address()
+            if cluster:
+                text = f"{_about(result * fits)} of fitting, shared by {cluster}"
+            else:
+                workers = self.n_jobs()
+                total = estimate_seconds(result, fits, workers)
+                text = (f"{_about(total)} on {workers} "
+                        f"worker{'s' if workers != 1 else ''}")
+            self.space_editor.set_estimate(
+                text, f"one fit of the first candidate took {result:.3g} s; "
+                      f"{fits:,} fits are planned")
+
+    def _run_probe(self) -> None:
+        if self._read_only:
+            return
+        if self._probe_running:
+            self._probe_pending = True
+            return
+        key = self._probe_key()
+        if key is None or key in self._probe_cache:
+            self._update_estimate()
+            return
+        spec, dataset, allowed = self.spec(), self.data_panel.dataset(), self._allowed
+        from hpstudio.core.probe import probe_fit_seconds
+
+        self._probe_running = True
+        self._update_estimate()
+        run_in_background(self, lambda: probe_fit_seconds(spec, dataset, allowed),
+                          lambda seconds, error: self._probe_done(key, seconds, error))
+
+    def _probe_done(self, key: tuple[Any, ...], seconds: float | None,
+                    error: BaseException | None) -> None:
+        self._probe_running = False
+        if len(self._probe_cache) > 256:  # one entry per edited first candidate: keep it small
+            self._probe_cache.clear()
+        self._probe_cache[key] = (float(seconds) if error is None and seconds is not None
+                                  else f"{type(error).__name__}: {error}")
+        self._update_estimate()
+        if self._probe_pending:
+            self._probe_pending = False
+            self._probe_timer.start()
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(widget)
+    return box
+
+
+def _about(seconds: float) -> str:
+    text = format_duration(seconds)
+    return text if text.startswith("<") else f"≈ {text}"

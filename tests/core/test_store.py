@@ -141,3 +141,25 @@ def test_trial_columns_are_arrays(db_path):
         columns = store.trial_columns(study)
     assert columns["number"].tolist() == [0, 1, 2]
     assert columns["mean_test_score"].tolist() == pytest.approx([0.0, 0.1, 0.2])
+
+
+def test_open_trials_gives_columns_and_the_same_records_lazily(db_path):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        store.save_trial(make_trial(study, 0))
+        store.save_trial(make_trial(study, 1, (math.nan, 0.5), error="ValueError: bad"))
+        store.save_trial(make_trial(study, 2, (0.5, 0.7)))
+        opened = store.open_trials(study)
+        loaded = store.load_trials(study)
+        folds = opened.fold_columns()
+    assert len(opened) == 3 and opened.columns.n_folds == 2
+    assert opened.columns.number.tolist() == [0, 1, 2]
+    assert opened.columns.state.tolist() == ["complete", "failed", "complete"]
+    assert opened.columns.mean_test_score[[0, 2]].tolist() == pytest.approx([0.85, 0.6])
+    assert math.isnan(opened.columns.mean_test_score[1])
+    assert opened.columns.params[2] == {"C": 2, "kernel": "rbf", "gamma": None}
+    assert opened[0] == loaded[0] and opened[2] == loaded[2] and opened[-1] is opened[2]
+    assert opened.by_number(1).error == "ValueError: bad" and opened.by_number(7) is None
+    assert folds.number.tolist() == [0, 0, 1, 1, 2, 2]
+    assert folds.failed.tolist() == [False, False, True, True, False, False]
+    assert folds.worker.tolist() == ["42"] * 6

@@ -34,6 +34,8 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 REPORT_SHOWN_ENV = "HPSTUDIO_REPORT_SHOWN"
 _SETTLE_MS = 300
+_EDITOR_WAIT_S = 15.0  # a screenshot waits this long at most for the editor's background loads
+SCREENSHOT_SIZE = (1440, 900)  # pictures for the README have one size, whatever was saved
 _HEARTBEAT_MS = 250  # let throttled plots draw their last frame before a screenshot
 _WARM_MODULES = ("hpstudio.core.study", "sklearn.model_selection", "pandas")
 _HEAVY_MODULES = ("sklearn", "pandas", "scipy", "skopt", "pyqtgraph", "hpstudio.core.study")
@@ -156,6 +158,8 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
         elif screenshot:
             finish(0)
 
+    if screenshot:
+        window.resize(*SCREENSHOT_SIZE)
     window.show()
     watcher = _on_first_expose(window, after_shown)
     with _ctrl_c_closes(window):
@@ -207,6 +211,21 @@ def _save_screenshot(window: Any, path: Path, tab: str | None,
         if current is not None:
             current.refresh()
 
+    editor = window.editor
+    deadline = time.monotonic() + _EDITOR_WAIT_S
+
+    def editor_settled() -> bool:
+        """The data summary and the parameter table are filled in (they load in threads)."""
+        if editor is None:
+            return True
+        return not editor.data_panel.is_loading() and editor.space_editor.parameters_known()
+
+    def grab_when_settled() -> None:
+        if editor_settled() or time.monotonic() > deadline:
+            QTimer.singleShot(_SETTLE_MS, grab)
+        else:
+            QTimer.singleShot(50, grab_when_settled)
+
     def grab() -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,7 +234,7 @@ def _save_screenshot(window: Any, path: Path, tab: str | None,
         finally:
             then()
 
-    QTimer.singleShot(_SETTLE_MS, grab)
+    grab_when_settled()
 
 
 def _apply_resources(app: Any) -> None:

@@ -282,6 +282,19 @@ def test_contour_interpolates_continuous_data_on_log_axes(panel) -> None:
     assert finite.max() <= scores.max() + 1e-9 and finite.min() >= scores.min() - 1e-9
 
 
+def test_contour_of_a_small_random_study_interpolates(panel) -> None:
+    """30 random points have 30 distinct values per axis: not a grid, however few."""
+    rng = np.random.default_rng(1)
+    trials = [make_trial(n, {"C": float(10 ** rng.uniform(-3, 3)),
+                             "gamma": float(10 ** rng.uniform(-5, -1))}, (s, s))
+              for n, s in enumerate(rng.random(30))]
+    panel.set_study(trials, {"C", "gamma"})
+    c = panel.show_plot("contour")
+    c.set_params("C", "gamma")
+    assert c.mode() == MODE_INTERPOLATED
+    assert c.is_log("x") and c.is_log("y")
+
+
 def test_contour_prebins_large_studies() -> None:
     from hpstudio.gui.plots.contour import MAX_INTERP_POINTS, PREBIN, ContourPlot
 
@@ -412,6 +425,110 @@ def test_timeline_falls_back_to_trial_bars_without_folds(panel) -> None:
     panel.set_study([bare])
     bars = panel.show_plot("timeline").bars()
     assert len(bars["trial"]) == 1 and bars["worker"][0] == "(unknown)"
+
+
+# -- a reopened study: StoredTrials -------------------------------------------------------
+
+
+@pytest.fixture
+def stored(tmp_path: Path):
+    """``mixed_trials()`` saved to a history and opened back (the store stays open: the
+    folds are read from it when the timeline is first drawn)."""
+    from hpstudio.core.store import HistoryStore
+
+    store = HistoryStore(tmp_path / "plots.db")
+    study = store.create_study({"name": "p", "estimator": {"class": "x.Y"}}, base_dir=None,
+                               n_total=None, data_fingerprint=None, dataset="d")
+    store.save_trials(dataclasses.replace(t, study_id=study) for t in mixed_trials())
+    yield store.open_trials(study)
+    store.close()
+
+
+def counting_folds(trials) -> list[int]:
+    """Count the StoredTrials' fold reads."""
+    calls: list[int] = []
+    load = trials._fold_loader
+
+    def counted():
+        calls.append(1)
+        return load()
+
+    trials._fold_loader = counted
+    return calls
+
+
+def test_columns_from_stored_trials_match_records(stored) -> None:
+    records = mixed_trials()
+    ref = TrialColumns.from_trials(records, {"C"})
+    cols = TrialColumns.from_trials(stored, {"C"})
+    assert len(cols) == len(ref) == 24
+    for name in ("number", "ok", "test", "std", "train", "started", "finished"):
+        assert np.allclose(cols.col(name), ref.col(name), equal_nan=True), name
+    ok = ref.col("ok")
+    assert np.array_equal(cols.col("k")[ok], ref.col("k")[ok])
+    assert np.allclose(cols.standard_error[ok], ref.standard_error[ok])
+    assert list(cols.params) == list(ref.params) == ["C", "kernel", "max_depth"]
+    for name, p in ref.params.items():
+        q = cols.params[name]
+        assert (q.categorical, q.labels, q.is_log) == (p.categorical, p.labels, p.is_log)
+        assert np.allclose(q.values, p.values, equal_nan=True)
+    assert stored._records == {}  # nothing built a record
+    for name in ("fold_trial", "fold_started", "fold_finished", "fold_ok"):
+        assert np.array_equal(cols.fold_col(name), ref.fold_col(name)), name
+    labels = np.array(cols.workers, dtype=object)[cols.fold_col("fold_worker")]
+    ref_labels = np.array(ref.workers, dtype=object)[ref.fold_col("fold_worker")]
+    assert list(labels) == list(ref_labels)
+    assert stored._records == {}
+
+
+def test_reopened_study_reads_its_folds_only_for_the_timeline(panel, stored, qtbot) -> None:
+    reads = counting_folds(stored)
+    records = mixed_trials()
+    panel.set_study(stored, {"C"}, "accuracy")
+    h = panel.history
+    assert np.allclose(h.plotted_scores(), complete_scores(records))
+    assert list(h.failed_numbers()) == [5, 17]
+    panel.show_plot("slices")
+    panel.show_plot("parallel")
+    assert reads == [] and stored._records == {}
+    tl = panel.show_plot("timeline")
+    assert reads == [1]
+    folds = [f for t in records for f in t.folds]
+    bars = tl.bars()
+    assert len(bars["trial"]) == len(folds) == 72  # every stored fold, not one per trial
+    assert list(bars["worker"]) == [f.worker for f in folds]
+    assert np.allclose(bars["start"], [f.started - tl.t0 for f in folds])
+    assert len(tl.failed.opts["x0"]) == 6
+    # a resumed study's live trials join the stored ones
+    panel.append_trial(make_trial(24, {"C": 1.0, "kernel": "rbf", "max_depth": 3},
+                                  (0.9, 0.9, 0.9), workers=("w9",), start=T0 + 100))
+    qtbot.waitUntil(lambda: panel.pending_count == 0, timeout=2_000)
+    assert reads == [1] and len(tl.bars()["trial"]) == 75 and "w9" in tl.worker_rows()
+    assert panel.show_plot("history").plotted_numbers()[-1] == 24
+    assert panel.show_plot("slices").param_names() == ["C", "kernel", "max_depth"]
+    panel.select_trial(3)
+    assert len(tl.highlighted()["start"]) == 3
+
+
+def test_set_study_with_records_appended_to_a_stored_study(panel, stored) -> None:
+    live = make_trial(24, {"C": 1.0, "kernel": "sigmoid"}, (0.99, 0.99, 0.99), workers=("w9",))
+    panel.set_study(stored, appended=[live])
+    assert panel.history.plotted_numbers()[-1] == 24
+    assert panel.show_plot("slices").categories("kernel")[-1] == "sigmoid"
+    assert len(panel.show_plot("timeline").bars()["trial"]) == 75
+
+
+def test_stored_folds_that_cannot_be_read_give_trial_bars(panel, stored) -> None:
+    from hpstudio.core.errors import StoreError
+
+    def unreadable():
+        raise StoreError("the history file is gone")
+
+    stored._fold_loader = unreadable
+    panel.set_study(stored)
+    bars = panel.show_plot("timeline").bars()
+    assert len(bars["trial"]) == 24 and set(bars["worker"]) == {"(unknown)"}
+    assert panel.columns.fold_error == "the history file is gone"
 
 
 # -- live updates -----------------------------------------------------------------------

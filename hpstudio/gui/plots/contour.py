@@ -159,8 +159,8 @@ class ContourPlot(PlotBase):
             self._show_empty("no complete trial has both parameters")
             return
         ux, uy = np.unique(x), np.unique(y)
-        grid = (px.categorical or len(ux) <= GRID_MAX_DISTINCT) and (
-            py.categorical or len(uy) <= GRID_MAX_DISTINCT
+        grid = _discrete(px.categorical, len(ux), len(x)) and _discrete(
+            py.categorical, len(uy), len(y)
         )
         xax, yax = self.plot.getAxis("bottom"), self.plot.getAxis("left")
         set_label(self.plot, "bottom", xname)
@@ -256,6 +256,11 @@ class ContourPlot(PlotBase):
 
     def highlighted(self) -> tuple[np.ndarray, np.ndarray]:
         return self.highlight.getData()
+
+
+def _discrete(categorical: bool, n_distinct: int, n_points: int) -> bool:
+    """Grid-like: a category, or few numbers that repeat (a grid), not a random sample."""
+    return categorical or (n_distinct <= GRID_MAX_DISTINCT and 2 * n_distinct <= n_points)
 
 
 def _values_of(col: ParamColumn, unique: np.ndarray) -> list:

@@ -7,10 +7,17 @@ would take minutes), then times each layer of the open path:
 
 * ``HistoryStore.list_studies`` (the studies browser),
 * ``HistoryStore.trial_columns`` (column arrays, no row objects),
-* ``HistoryStore.load_trials`` with and without folds (row objects),
+* ``HistoryStore.open_trials`` (what the window reads: column arrays, records decoded on
+  demand) and its ``fold_columns()`` (read when the timeline is first drawn),
+* ``HistoryStore.load_trials`` with and without folds (row objects, for comparison),
 * ``compare.best_so_far`` on the columns (the compare view),
 * ``MainWindow.show_study`` offscreen, including the trial table and the plots, until the
   event loop is idle (the window as the user sees it), with a profile of where it goes.
+  "Idle" is the end of the last event that did work (≥ 0.5 ms: a paint, a plot timer),
+  noted by the application's ``notify``; the fixed wait that makes sure no timer is
+  left (``settle``) is printed beside it but not counted.
+
+The verdict is on the median of the window runs (``show_study``), target ≤ 1 s.
 
 Run: ``python benchmarks/history_open.py [--trials N] [--db FILE] [--no-window]``.
 """
@@ -28,6 +35,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +44,7 @@ from typing import Any
 import numpy as np
 
 TARGET_SECONDS = 1.0
+WORK_EVENT_SECONDS = 0.0005  # an event handled in less did no drawing worth counting
 FOLDS = 3
 SPEC = {
     "name": "synthetic-svc",
@@ -148,6 +157,10 @@ def bench_core(path: Path, study_id: int) -> dict[str, float]:
         figures["list_studies"], _ = timed("HistoryStore.list_studies", store.list_studies)
         figures["trial_columns"], columns = timed("HistoryStore.trial_columns",
                                                   lambda: store.trial_columns(study_id))
+        figures["open_trials"], stored = timed("HistoryStore.open_trials",
+                                               lambda: store.open_trials(study_id))
+        figures["fold_columns"], folds = timed("StoredTrials.fold_columns()",
+                                               stored.fold_columns, repeat=1)
         figures["load_trials"], trials = timed("HistoryStore.load_trials",
                                                lambda: store.load_trials(study_id))
         figures["load_trials_folds"], _ = timed(
@@ -155,28 +168,35 @@ def bench_core(path: Path, study_id: int) -> dict[str, float]:
             lambda: store.load_trials(study_id, with_folds=True), repeat=1)
         figures["best_so_far"], _ = timed("compare.best_so_far(columns)",
                                           lambda: best_so_far(columns))
-    assert len(trials) == len(columns["number"])
+    assert len(trials) == len(columns["number"]) == len(stored)
+    assert len(folds.number) == FOLDS * len(stored)
     return figures
 
 
-def bench_window(path: Path, study_id: int, profile: bool) -> dict[str, float]:
+def bench_window(path: Path, study_id: int, profile: bool,
+                 runs_count: int = 5) -> dict[str, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("HPSTUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="hpstudio-bench-"))
     from PySide6.QtWidgets import QApplication
 
     from hpstudio.gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or timed_application()
     window = MainWindow(path)
     window.resize(1440, 900)
     window.show()
     settle(app)
+    # The window starts by reading the default estimator's parameters and dataset on
+    # background threads; a user reopens a study once it is up, so time from then on.
+    deadline = time.perf_counter() + 120
+    while editor_busy() and time.perf_counter() < deadline:
+        settle(app)
 
     # Time spent inside the store's reads during show_study, to split the figure into
     # "reading SQLite into records" and "everything else" (editor, table, plots, paint).
     store = window.history_store()
     inside: dict[str, float] = {}
-    for name in ("load_trials", "trial_columns", "get_study"):
+    for name in ("open_trials", "load_trials", "trial_columns", "get_study"):
         original = getattr(store, name)
 
         def wrapper(*args: Any, _original: Any = original, _name: str = name,
@@ -189,20 +209,28 @@ def bench_window(path: Path, study_id: int, profile: bool) -> dict[str, float]:
 
         setattr(store, name, wrapper)
 
-    def open_and_draw() -> None:
+    def open_and_draw() -> tuple[float, float]:
+        """(seconds until the window is drawn, seconds until settle() returned)."""
         inside.clear()
+        start = time.perf_counter()
+        app.last_work_end = 0.0
         window.show_study(study_id)
+        returned = time.perf_counter()
         settle(app)  # the table and the visible plot paint; coalesced plot timers fire
+        settled = time.perf_counter()
+        drawn = max(returned, getattr(app, "last_work_end", settled))
+        return drawn - start, settled - start
 
     runs = []
-    for _ in range(3):
-        start = time.perf_counter()
-        open_and_draw()
-        runs.append((time.perf_counter() - start, dict(inside)))
-    total, reads = min(runs, key=lambda run: run[0])
+    for _ in range(runs_count):
+        drawn, settled = open_and_draw()
+        runs.append((drawn, settled, dict(inside)))
+    # the run with the median time, and its split into store reads and the rest
+    total, settled, reads = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
     figures: dict[str, float] = {"show_study": total}
-    print(f"  {'MainWindow.show_study + draw (offscreen)':<44} {total:7.3f} s  (first "
-          f"{runs[0][0]:.3f} s, median {statistics.median(r[0] for r in runs):.3f} s)")
+    print(f"  {'MainWindow.show_study + draw (offscreen)':<44} {total:7.3f} s  (median of "
+          f"{len(runs)}: {', '.join(f'{r[0]:.3f}' for r in runs)} s; "
+          f"{settled:.3f} s with the settle wait)")
     assert window.trial_model.rowCount() > 0
     print("    of which " + ", ".join(f"store.{k} {v:.3f} s" for k, v in reads.items())
           + f"; the rest (editor, table, plots, paint) {total - sum(reads.values()):.3f} s")
@@ -213,8 +241,13 @@ def bench_window(path: Path, study_id: int, profile: bool) -> dict[str, float]:
             window.select_plot_tab("history")
             settle(app)
 
-        figures[f"tab_{name}"], _ = timed(f"  then switch to the {name} tab and back",
-                                          other_tab, repeat=1)
+        label = f"  then switch to the {name} tab and back"
+        if name == "timeline":
+            label = "  then the timeline tab (reads the folds) and back"
+        figures[f"tab_{name}"], _ = timed(label, other_tab, repeat=1)
+    # a reopened study's timeline draws its stored folds, one bar each
+    n_bars = len(window.plots.timeline.bars()["trial"])
+    assert n_bars == FOLDS * window.trial_model.rowCount(), n_bars
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -228,6 +261,30 @@ def bench_window(path: Path, study_id: int, profile: bool) -> dict[str, float]:
                         if line.strip())[:6000])
     window.close()
     return figures
+
+
+def timed_application() -> Any:
+    """A QApplication that notes when the last event doing real work ended."""
+    from PySide6.QtWidgets import QApplication
+
+    class TimedApplication(QApplication):
+        last_work_end = 0.0
+
+        def notify(self, receiver: Any, event: Any) -> bool:
+            start = time.perf_counter()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                end = time.perf_counter()
+                if end - start >= WORK_EVENT_SECONDS:
+                    self.last_work_end = end
+
+    return TimedApplication([])
+
+
+def editor_busy() -> bool:
+    """Whether the study editor's background loads (``run_in_background``) still run."""
+    return any(t.name == "hpstudio-editor" and t.is_alive() for t in threading.enumerate())
 
 
 def settle(app: Any, rounds: int = 5) -> None:
@@ -248,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=100_000)
     parser.add_argument("--db", type=Path, help="history file to (re)use; made if missing")
     parser.add_argument("--no-window", action="store_true", help="core timings only")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="window runs; the figure is their median (default 5)")
     parser.add_argument("--profile", action="store_true",
                         help="print where MainWindow.show_study spends its time")
     args = parser.parse_args(argv)
@@ -269,11 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     figures = bench_core(path, study_id)
     if not args.no_window:
         try:
-            figures.update(bench_window(path, study_id, args.profile))
+            figures.update(bench_window(path, study_id, args.profile, max(1, args.runs)))
         except ImportError as exc:
             print(f"  (window skipped: {exc})")
     verdict = [(key, value) for key, value in figures.items()
-               if key in ("trial_columns", "show_study")]
+               if key in ("open_trials", "show_study")]
     for key, value in verdict:
         status = "ok" if value <= TARGET_SECONDS else "OVER TARGET"
         print(f"{key}: {value:.3f} s — {status} (×{value / TARGET_SECONDS:.2f} of target)")

@@ -14,9 +14,10 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from hpstudio.core.records import StudyStatus, TrialState
+from hpstudio.core.records import FoldResult, StudyStatus, TrialRecord, TrialState
 from hpstudio.core.spec import StudySpec
 from hpstudio.core.store import HistoryStore
+from hpstudio.core.stored_trials import StoredTrials
 from hpstudio.gui.main_window import MainWindow, about_text
 from hpstudio.gui.models import COL_MEAN, FIXED_COLUMNS, TrialTableModel
 from hpstudio.gui.widgets.space_editor import HIGH, KIND, LOG, LOW, POINTS, VALUES
@@ -262,6 +263,59 @@ def test_resume_a_stopped_study_completes_it(qtbot, window: MainWindow, db_path:
     assert window.last_run.status is StudyStatus.FINISHED
     assert same_rows(table_rows(window), stored_rows(db_path, study_id))
     assert window.trial_model.rowCount() == LONG_TRIALS
+    # the reopened trials stay columns; the resumed run's records follow them
+    stored, appended = window.trial_model.trial_parts()
+    assert isinstance(stored, StoredTrials) and len(stored) == done_before
+    assert len(appended) == LONG_TRIALS - done_before
+    window.plots.flush()
+    assert len(window.plots.columns) == LONG_TRIALS
+
+
+def stored_trial(study_id: int, number: int, *, failed: bool = False) -> TrialRecord:
+    """A finished 3-fold trial whose folds ran on workers w0 / w1, as a run stores it."""
+    start = 1000.0 + 10 * number
+    scores = (math.nan,) * 3 if failed else (0.5 + 0.1 * number, 0.6, 0.55)
+    folds = tuple(FoldResult(number, f, None if failed else scores[f], None, 1.0, 0.5,
+                             start + 2 * f, start + 2 * f + 1.5, f"w{(number + f) % 2}",
+                             "ValueError: max_depth must be > 0" if failed else None)
+                  for f in range(3))
+    return TrialRecord(study_id, number, {"max_depth": number + 1},
+                       TrialState.FAILED if failed else TrialState.COMPLETE, scores, None,
+                       (1.0,) * 3, (0.5,) * 3, start, start + 6,
+                       error="ValueError: max_depth must be > 0" if failed else None,
+                       folds=folds)
+
+
+def test_reopening_reads_columns_and_the_timeline_shows_the_stored_folds(
+        qtbot, window: MainWindow, db_path: Path, boxes: Boxes) -> None:
+    spec = tiny_spec([{"max_depth": [1, 2, 3, 4]}])
+    with HistoryStore(db_path) as store:
+        study_id = store.create_study(spec.to_dict(), base_dir=None, n_total=4,
+                                      data_fingerprint=None, dataset="iris")
+        store.save_trials(stored_trial(study_id, n, failed=n == 2) for n in range(4))
+        store.set_status(study_id, StudyStatus.FINISHED)
+    assert window.show_study(study_id)
+    qtbot.wait(50)  # the table and the visible plot paint
+    model = window.trial_model
+    stored, appended = model.trial_parts()
+    assert isinstance(stored, StoredTrials) and appended == []
+    assert stored._records == {}  # table, best row and plots read the columns
+    assert same_rows(table_rows(window), stored_rows(db_path, study_id))
+    assert model.best_trial().number == 3
+    assert window.run_label.text() == "4 done · 1 failed"
+    tip = model.data(model.index(model.row_of_number(2), 0), Qt.ItemDataRole.ToolTipRole)
+    assert "trial 2 failed" in tip and "max_depth must be > 0" in tip
+    # the timeline draws every stored fold on its worker's row
+    assert window.select_plot_tab("timeline")
+    bars = window.plots.timeline.bars()
+    assert len(bars["trial"]) == 12 and set(bars["worker"]) == {"w0", "w1"}
+    assert list(bars["trial"]) == [n for n in range(4) for _ in range(3)]
+    # selecting a row details that one trial, decoded on demand
+    window.plots.trialClicked.emit(1)
+    assert window.details.trial.number == 1 and window.details.trial.params == {"max_depth": 2}
+    assert [row[1] for row in window.details.fold_texts()] == ["0.6", "0.6", "0.55"]
+    assert window.details.trial is stored.by_number(1)
+    assert boxes.shown == []
 
 
 # ----- bad input: a clear message, never a crash or a freeze ------------------------------------

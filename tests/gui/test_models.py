@@ -176,3 +176,138 @@ def test_header_click_sorts_through_the_proxy(qtbot, model) -> None:
     view.sortByColumn(COL_MEAN, Qt.SortOrder.AscendingOrder)
     selected = view.selectionModel().selectedRows()
     assert [proxy.trial_at(i.row()).number for i in selected] == [1]  # selection follows
+
+
+# ----- a reopened study: StoredTrials read through its columns -------------------------------
+
+
+def stored_study(tmp_path, trials):
+    """``trials`` saved to a history file, opened back as (StoredTrials, load_trials)."""
+    from hpstudio.core.store import HistoryStore
+
+    store = HistoryStore(tmp_path / "stored.db")
+    study = store.create_study({"name": "t", "estimator": {"class": "x.Y"}}, base_dir=None,
+                               n_total=None, data_fingerprint=None, dataset="d")
+    store.save_trials([TrialRecord(**{**t.__dict__, "study_id": study}) for t in trials])
+    opened, loaded = store.open_trials(study), store.load_trials(study)
+    store.close()
+    return opened, loaded
+
+
+def mixed_stored_trials() -> list[TrialRecord]:
+    scores = (0.3, 0.9, 0.1, 0.5, 0.9, 0.7)
+    values = ["sqrt", 0.5, None, "log2", 2, 0.5]
+    trials = [make_trial(i, (s, s + 0.01, s - 0.02), {"max_features": v, "depth": i % 3},
+                         train=(1.0, 0.99, 0.98))
+              for i, (s, v) in enumerate(zip(scores, values, strict=True))]
+    trials.insert(2, make_trial(6, params={"criterion": "gini"}, failed=True))
+    return trials
+
+
+ROLES = (DISPLAY, TrialTableModel.SortRole, Qt.ItemDataRole.ToolTipRole,
+         Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole)
+
+
+def all_cells(model) -> list:
+    def same(value):  # NaN equals NaN here; a colour by its name
+        if isinstance(value, float) and math.isnan(value):
+            return "nan"
+        return value.name() if hasattr(value, "name") else value
+
+    return [[same(model.data(model.index(r, c), role)) for c in range(model.columnCount())
+             for role in ROLES] for r in range(model.rowCount())]
+
+
+def test_stored_trials_show_exactly_what_their_records_show(tmp_path, qtbot) -> None:
+    opened, loaded = stored_study(tmp_path, mixed_stored_trials())
+    from_columns, from_records = TrialTableModel(), TrialTableModel()
+    from_columns.set_trials(opened)
+    from_records.set_trials(loaded)
+    assert from_columns.param_names == from_records.param_names == [
+        "max_features", "depth", "criterion"]
+    assert all_cells(from_columns) == all_cells(from_records)
+    for column in range(from_columns.columnCount()):
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            from_columns.sort(column, order)
+            from_records.sort(column, order)
+            assert column_texts(from_columns, COL_NUMBER) == column_texts(from_records,
+                                                                           COL_NUMBER)
+    from_columns.sort(-1)
+    from_records.sort(-1)
+    tip = from_columns.data(from_columns.index(6, COL_NUMBER), Qt.ItemDataRole.ToolTipRole)
+    assert "trial 6 failed" in tip and "max_depth must be > 0" in tip
+    # showing, sorting and the best row read the columns: no record was built
+    assert [from_columns.number_at(r) for r in range(7)] == [0, 1, 2, 3, 4, 5, 6]
+    assert opened._records == {}
+    assert from_columns.row_of_number(6) == 6 and from_columns.row_of_number(99) is None
+    assert from_columns.trial_at(3) == from_records.trial_at(3)  # one record, on demand
+    assert from_columns.best_trial() == from_records.best_trial()
+    assert from_columns.best_trial().number == 1
+    assert sorted(opened._records) == [1, 3]
+
+
+def test_stored_trials_take_live_appends(tmp_path, qtbot) -> None:
+    opened, loaded = stored_study(tmp_path, mixed_stored_trials())
+    model = TrialTableModel()
+    model.set_trials(opened)
+    model.sort(COL_MEAN, Qt.SortOrder.DescendingOrder)
+    best_before = model.best_trial().number
+    with qtbot.waitSignal(model.rowsInserted):
+        model.append_trials([make_trial(7, (0.95, 0.95), {"max_features": "sqrt",
+                                                          "n_estimators": 10}),
+                             make_trial(8, failed=True, params={"depth": 1})])
+    assert best_before == 1 and model.best_trial().number == 7
+    assert model.rowCount() == len(loaded) + 2
+    assert model.param_names[-1] == "n_estimators"
+    assert column_texts(model, COL_NUMBER)[:3] == ["7", "1", "4"]
+    assert column_texts(model, COL_NUMBER)[-2:] == ["6", "8"]  # failed rows last
+    assert model.contains_number(8) and model.contains_number(3)
+    assert not model.contains_number(9)
+    assert model.trial_at(model.row_of_number(7)).number == 7
+    assert model.trial_at(model.row_of_number(5)) == loaded[5]
+    stored, appended = model.trial_parts()
+    assert stored is opened and [t.number for t in appended] == [7, 8]
+    model.sort(-1)
+    assert column_texts(model, COL_NUMBER) == ["0", "1", "2", "3", "4", "5", "6", "7", "8"]
+    assert model.data(model.index(7, model.columnCount() - 1), DISPLAY) == "10"
+    assert model.data(model.index(0, model.columnCount() - 1), DISPLAY) == ""
+    proxy = TrialFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_number_filter({1, 8})
+    assert column_texts(proxy, COL_NUMBER) == ["1", "8"]
+
+
+def test_reopening_100k_stored_trials_builds_no_record(tmp_path, qtbot) -> None:
+    import numpy as np
+
+    from hpstudio.core.stored_trials import StoredTrials, TrialColumns
+
+    n = 100_000
+    rng = np.random.default_rng(0)
+    means = rng.random(n)
+    state = np.where(rng.random(n) < 0.01, "failed", "complete").astype(object)
+    columns = TrialColumns(
+        number=np.arange(n, dtype=np.int64), state=state,
+        mean_test_score=np.where(state == "failed", np.nan, means), std_test_score=means / 10,
+        mean_train_score=means, mean_fit_time=means, mean_score_time=means,
+        started=np.arange(n, dtype=float), finished=np.arange(n, dtype=float) + 1,
+        subspace=np.zeros(n, dtype=np.int64), params=[{"C": float(i)} for i in range(n)],
+        error=[None] * n, n_folds=3)
+    stored = StoredTrials(1, columns, [("[]", None, "[]", "[]")] * n)
+    model = TrialTableModel()
+    proxy = TrialFilterProxy()
+    proxy.setSourceModel(model)
+    started = time.perf_counter()
+    model.set_trials(stored, ["C"])
+    assert proxy.data(proxy.index(99_999, 0), DISPLAY) == "99999"
+    best = model.best_trial()
+    reset = time.perf_counter() - started
+    started = time.perf_counter()
+    proxy.sort(len(FIXED_COLUMNS), Qt.SortOrder.DescendingOrder)
+    proxy.sort(COL_MEAN, Qt.SortOrder.DescendingOrder)
+    sort = time.perf_counter() - started
+    assert proxy.data(proxy.index(0, 0), DISPLAY) == str(best.number)
+    assert best.number == int(np.nanargmax(columns.mean_test_score))
+    assert reset < 0.2, f"reset took {reset:.2f} s"
+    assert sort < 0.5, f"sort took {sort:.2f} s"
+    assert len(stored._records) <= 2  # the best one (and the one asked for)

@@ -4,10 +4,15 @@ The plots never walk the trial list: they read numpy columns built once per stud
 and grown in place (amortised O(1)) as trials arrive. That keeps opening a
 100k-trial study and redrawing after each new trial vectorised, with no per-trial
 Python objects in the graphics layer.
+
+A reopened study arrives as a :class:`~hpstudio.core.stored_trials.StoredTrials`: its
+per-trial arrays are copied from the store's columns as they are (no record is built),
+and its folds are read from the history only when the timeline first needs them.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import operator
 from collections.abc import Iterable, Sequence
@@ -16,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from hpstudio.core.errors import HpstudioError
 from hpstudio.core.records import TrialRecord, TrialState
+from hpstudio.core.stored_trials import StoredTrials
 
 __all__ = ["UNKNOWN_WORKER", "ParamColumn", "TrialColumns"]
 
@@ -242,9 +249,12 @@ class TrialColumns:
         # Parameter and fold columns are built on first use: the history,
         # overfitting and timeline plots do not need the former, only the timeline
         # needs the latter, and opening a study should pay for the visible tab.
-        self._records: list[TrialRecord] = []
+        self._param_dicts: list[dict[str, Any]] = []  # per row, in arrival order
         self._params_upto = 0
-        self._folds_upto = 0
+        # Rows whose folds are not in the fold columns yet, as (first row, source)
+        # chunks in arrival order; a source is a list of records or a StoredTrials.
+        self._fold_sources: list[tuple[int, Any]] = []
+        self.fold_error: str | None = None  # why a stored study's folds could not be read
         self._index_of: dict[int, int] = {}  # trial number -> row, built on demand
         self._index_upto = 0
         self.version = 0  # bumped on every change, so views can cache derived data
@@ -253,6 +263,7 @@ class TrialColumns:
     def from_trials(
         cls, trials: Sequence[TrialRecord], log_params: Iterable[str] = ()
     ) -> TrialColumns:
+        """Columns of ``trials``: a list of records, or a StoredTrials (read as columns)."""
         cols = cls(log_params)
         cols.extend(trials)
         return cols
@@ -262,7 +273,11 @@ class TrialColumns:
 
     # -- building ---------------------------------------------------------------------
     def extend(self, trials: Sequence[TrialRecord]) -> int:
-        """Append trials; returns the index of the first new row."""
+        """Append trials; returns the index of the first new row.
+
+        A :class:`StoredTrials` is read from its ``columns`` (no record is built)."""
+        if isinstance(trials, StoredTrials):
+            return self._extend_stored(trials)
         start = len(self)
         n = len(trials)
         if n == 0:
@@ -283,16 +298,45 @@ class TrialColumns:
         c["train"].extend(np.where(ok, _split_stats(train)[0], np.nan))
         c["started"].extend(np.fromiter(map(_STARTED, trials), float, n))
         c["finished"].extend(np.fromiter(map(_FINISHED, trials), float, n))
-        self._records.extend(trials)
+        self._param_dicts.extend(map(_PARAMS, trials))
+        last = self._fold_sources[-1] if self._fold_sources else None
+        if last is not None and isinstance(last[1], list):
+            last[1].extend(trials)  # live appends: one pending chunk, however many batches
+        else:
+            self._fold_sources.append((start, list(trials)))
+        self.version += 1
+        return start
+
+    def _extend_stored(self, stored: StoredTrials) -> int:
+        """Append a stored study's trials straight from its column arrays."""
+        start = len(self)
+        n = len(stored)
+        if n == 0:
+            return start
+        tc = stored.columns
+        c = self._cols
+        ok = np.asarray(tc.ok, dtype=bool)
+        c["number"].extend(tc.number)
+        c["ok"].extend(ok)
+        c["test"].extend(np.where(ok, tc.mean_test_score, np.nan))
+        c["std"].extend(np.where(ok, tc.std_test_score, np.nan))
+        c["k"].extend(np.full(n, tc.n_folds, dtype=np.int64))
+        c["train"].extend(np.where(ok, tc.mean_train_score, np.nan))
+        c["started"].extend(tc.started)
+        c["finished"].extend(tc.finished)
+        self._param_dicts.extend(tc.params)
+        self._fold_sources.append((start, stored))
         self.version += 1
         return start
 
     @property
     def params(self) -> dict[str, ParamColumn]:
         """Parameter columns by name, in order of first appearance."""
-        if self._params_upto < len(self._records):
-            self._extend_params(self._records[self._params_upto :], self._params_upto)
-            self._params_upto = len(self._records)
+        upto = self._params_upto
+        if upto < len(self._param_dicts):
+            dicts = self._param_dicts[upto:] if upto else self._param_dicts
+            self._extend_params(dicts, upto)
+            self._params_upto = len(self._param_dicts)
         return self._params
 
     @property
@@ -302,12 +346,14 @@ class TrialColumns:
         return self._workers
 
     def _sync_folds(self) -> None:
-        if self._folds_upto < len(self._records):
-            self._extend_folds(self._records[self._folds_upto :], self._folds_upto)
-            self._folds_upto = len(self._records)
+        sources, self._fold_sources = self._fold_sources, []
+        for start, source in sources:
+            if isinstance(source, StoredTrials):
+                self._extend_stored_folds(source, start)
+            else:
+                self._extend_folds(source, start)
 
-    def _extend_params(self, trials: Sequence[TrialRecord], start: int) -> None:
-        dicts = list(map(_PARAMS, trials))
+    def _extend_params(self, dicts: Sequence[dict[str, Any]], start: int) -> None:
         names = list(dict.fromkeys(chain.from_iterable(dicts)))
         for name in names:
             if name not in self._params:
@@ -348,9 +394,65 @@ class TrialColumns:
         fc["fold_finished"].extend(finished)
         fc["fold_ok"].extend(ok)
 
+    def _extend_stored_folds(self, stored: StoredTrials, start: int) -> None:
+        """A stored study's folds, read from the history now (the timeline is drawn)."""
+        tc = stored.columns
+        n = len(stored)
+        # 300,000 fold rows: no cyclic collection while they are read (they hold no
+        # cycles; collections would walk every live object, a fifth of the read)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            folds = stored.fold_columns()
+        except HpstudioError as exc:  # the history went away (another file was opened)
+            self.fold_error = str(exc)
+            folds = None
+        finally:
+            if collecting:
+                gc.enable()
+        if folds is not None and len(folds.number) and n:
+            # trial numbers are stored in order: each fold finds its trial by bisection
+            pos = np.searchsorted(tc.number, folds.number)
+            known = pos < n
+            known[known] = tc.number[pos[known]] == folds.number[known]
+            if not known.all():  # a fold without its trial row: not drawn
+                pos, folds_worker = pos[known], folds.worker[known]
+                fold_started, fold_finished = folds.started[known], folds.finished[known]
+                fold_ok = ~folds.failed[known]
+            else:
+                folds_worker, fold_started, fold_finished = (folds.worker, folds.started,
+                                                             folds.finished)
+                fold_ok = ~folds.failed
+            counts = np.bincount(pos, minlength=n)
+        else:
+            pos = np.empty(0, dtype=np.int64)
+            folds_worker = np.empty(0, dtype=object)
+            fold_started = fold_finished = np.empty(0)
+            fold_ok = np.empty(0, dtype=bool)
+            counts = np.zeros(n, dtype=np.int64)
+        idx = pos + start
+        codes = self._worker_codes(folds_worker.tolist())
+        missing = np.flatnonzero(counts == 0)
+        if len(missing):  # trials stored without fold rows: one bar for the whole trial
+            idx = np.concatenate([idx, missing + start])
+            codes = np.concatenate([codes, self._worker_codes([UNKNOWN_WORKER] * len(missing))])
+            fold_started = np.concatenate([fold_started, tc.started[missing]])
+            fold_finished = np.concatenate([fold_finished, tc.finished[missing]])
+            fold_ok = np.concatenate([fold_ok, np.asarray(tc.ok, dtype=bool)[missing]])
+        fc = self._fold_cols
+        fc["fold_trial"].extend(idx)
+        fc["fold_worker"].extend(codes)
+        fc["fold_started"].extend(fold_started)
+        fc["fold_finished"].extend(fold_finished)
+        fc["fold_ok"].extend(fold_ok)
+
     def _worker_codes(self, workers: list[str]) -> np.ndarray:
         table = self._worker_code
-        for w in set(workers) - table.keys():
+        distinct = set(workers)
+        if None in distinct:  # a fold stored without its worker's label
+            workers = ["" if w is None else w for w in workers]
+            distinct = set(workers)
+        for w in distinct - table.keys():
             table[w] = len(self._workers)
             self._workers.append(w)
         return np.fromiter(map(table.__getitem__, workers), np.int64, len(workers))

@@ -78,12 +78,19 @@ class PlotsPanel(QtWidgets.QWidget):
         trials: Sequence[TrialRecord],
         log_params: Iterable[str] = frozenset(),
         metric: str = "score",
+        appended: Sequence[TrialRecord] = (),
     ) -> None:
-        """Show a whole study (replacing any previous one); draws the visible tab now."""
+        """Show a whole study (replacing any previous one); draws the visible tab now.
+
+        ``trials`` may be a reopened study's ``StoredTrials``: the plots then read its
+        column arrays (no record is built) and its folds only when the timeline is
+        drawn. ``appended`` are records that arrived after those (a resumed study)."""
         self._flush_timer.stop()
         self._pending.clear()
         self.metric_name = metric
         self.columns = TrialColumns.from_trials(trials, log_params)
+        if appended:
+            self.columns.extend(appended)
         for plot in self.plots.values():
             plot.set_columns(self.columns, metric)
             plot.selected = self.selected

@@ -193,6 +193,7 @@ class StudyRunner:
                 executor.cancel_pending()
             elif self._resume.is_set() and not exhausted:
                 while executor.in_flight < queue_depth:
+                    strategy.note_backlog(executor.in_flight, executor.n_workers)
                     candidate = strategy.ask()
                     if candidate is None:
                         exhausted = True

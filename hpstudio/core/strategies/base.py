@@ -26,6 +26,14 @@ class Strategy(ABC):
     def tell(self, trial: TrialRecord) -> None:  # noqa: B027 - optional for stateless strategies
         """Learn from a finished trial (grid and random search ignore it)."""
 
+    def note_backlog(self, in_flight: int, n_workers: int) -> None:  # noqa: B027 - optional
+        """Hear, just before an ``ask``, how many fold tasks are queued or running.
+
+        A strategy whose suggestions take time to compute (Bayesian search) may then wait
+        for one only as long as the workers still have folds to run; grid and random
+        search answer at once and ignore it.
+        """
+
     @abstractmethod
     def restore(self, finished: Sequence[TrialRecord]) -> None:
         """Take back a stored study's finished trials before the first ask of a resumed run."""

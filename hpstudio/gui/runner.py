@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ __all__ = ["QtStudyRunner", "RunClock", "RunRequest", "RunResult", "study_thread
 ExecutorFactory = Callable[[], Any]
 _STUDY_THREAD: QThread | None = None
 _EXIT_WAIT_MS = 10_000
+_RETIRED: deque[Any] = deque(maxlen=2)  # workers of ended runs, freed two runs later
 
 
 class _StudyThread(QThread):
@@ -249,7 +251,6 @@ class QtStudyRunner(QObject):
         self._started = self._running = True
         worker = self._worker
         worker.moveToThread(study_thread())
-        worker.done.connect(worker.deleteLater)  # deleted on its own thread, after the run
         self._go.connect(worker.run)
         self._go.emit()
 
@@ -311,7 +312,11 @@ class QtStudyRunner(QObject):
 
     def _on_done(self) -> None:
         self._running = False
-        self._worker = None  # deleteLater runs on the study thread
+        # ``done`` reaches us while the study thread may still be returning from the run:
+        # dropping the last reference now would delete the worker under its feet. Keep it
+        # until a later run has retired, which proves this one returned.
+        _RETIRED.append(self._worker)
+        self._worker = None
         self.ended.emit()
 
 

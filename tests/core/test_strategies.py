@@ -75,3 +75,23 @@ def test_random_sequence_is_reproducible_and_resumes():
     rest = drain(resumed)
     assert [c.params for c in rest] == [c.params for c in first[4:]]
     assert all(not math.isnan(c.params["C"]) for c in rest)
+
+
+def test_grid_starts_the_slowest_candidates_last_in_line_first():
+    """In the tail, candidates predicted slowest from finished trials start first."""
+    from hpstudio.core.strategies.grid import TAIL
+
+    space = [{"n": Values((10, 1000)), "k": Values(tuple(range(TAIL)))}]
+    strategy = GridStrategy(space)
+    grid = drain(GridStrategy(space))
+    first = [strategy.ask() for _ in range(TAIL)]  # grid order until the tail
+    assert [c.number for c in first] == list(range(TAIL))
+    for c in first:  # n=1000 fits take 100 times longer
+        seconds = 1.0 if c.params["n"] == 1000 else 0.01
+        strategy.tell(TrialRecord(1, c.number, c.params, TrialState.COMPLETE, (1.0,), None,
+                                  (seconds,), (0.0,), 0.0, 0.0))
+    tail = drain(strategy)
+    assert sorted(c.number for c in tail) == list(range(TAIL, 2 * TAIL))  # nothing lost
+    assert all(c.params == grid[c.number].params for c in tail)  # numbers keep sklearn's order
+    slow = [c.params["n"] == 1000 for c in tail]
+    assert slow == sorted(slow, reverse=True) and any(slow) and not all(slow)

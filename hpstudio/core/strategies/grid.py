@@ -1,12 +1,22 @@
-"""Exhaustive grid search in ``ParameterGrid`` order, so trial n is sklearn's candidate n."""
+"""Exhaustive grid search: trial n is always scikit-learn's candidate n.
+
+Numbers, storage and exports follow ``ParameterGrid`` order. Only the order in which the
+last candidates are *started* changes: once they fit in a small tail, the most expensive
+ones (predicted from the fit times of finished trials sharing their values) go first, so
+the study does not end with one worker busy on a slow fit while the others idle.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from statistics import fmean
 
-from hpstudio.core.records import Candidate
-from hpstudio.core.space import SubSpace, iter_grid
+from hpstudio.core.records import Candidate, TrialRecord
+from hpstudio.core.space import SubSpace, candidate_key, iter_grid
 from hpstudio.core.strategies.base import SequenceStrategy
+
+TAIL = 64  # candidates left when longest-first ordering takes over
 
 
 class GridStrategy(SequenceStrategy):
@@ -17,6 +27,9 @@ class GridStrategy(SequenceStrategy):
             for number, (subspace, params) in enumerate(iter_grid(subspaces))
         ]
         self._total = min(len(self._candidates), limit) if limit else len(self._candidates)
+        self._log_costs: dict[tuple[str, str], list[float]] = {}
+        self._all_log_costs: list[float] = []
+        self._tail: list[int] | None = None
 
     @property
     def total(self) -> int:
@@ -24,3 +37,35 @@ class GridStrategy(SequenceStrategy):
 
     def candidate(self, number: int) -> Candidate | None:
         return self._candidates[number] if number < self._total else None
+
+    def restore(self, finished: Sequence[TrialRecord]) -> None:
+        super().restore(finished)
+        self._tail = None
+        for trial in finished:
+            self.tell(trial)
+
+    def tell(self, trial: TrialRecord) -> None:
+        if not trial.fit_times:
+            return
+        cost = math.log(max(1e-6, trial.mean_fit_time + trial.mean_score_time))
+        self._all_log_costs.append(cost)
+        for key in candidate_key(trial.params):
+            self._log_costs.setdefault(key, []).append(cost)
+
+    def ask(self) -> Candidate | None:
+        if self._tail is None:
+            if not self._log_costs or self._total - self._next > TAIL:
+                return super().ask()
+            self._tail = [n for n in range(self._next, self._total) if n not in self._done]
+        if not self._tail:
+            return None
+        # max() keeps the first of equals, so ties still start in grid order
+        number = max(self._tail, key=self._predicted_log_cost)
+        self._tail.remove(number)
+        return self._candidates[number]
+
+    def _predicted_log_cost(self, number: int) -> float:
+        """Additive in log time: each value's mean cost over the trials that used it."""
+        known = [fmean(costs) for key in candidate_key(self._candidates[number].params)
+                 if (costs := self._log_costs.get(key))]
+        return fmean(known) if known else fmean(self._all_log_costs)

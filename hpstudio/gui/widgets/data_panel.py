@@ -9,13 +9,11 @@ else) are dropped by a generation counter rather than by cancelling the thread.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -23,7 +21,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     Signal,
-    Slot,
 )
 from PySide6.QtGui import QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
@@ -44,9 +41,10 @@ from PySide6.QtWidgets import (
 
 from hpstudio.core.errors import HpstudioError, SpecError
 from hpstudio.core.spec import BUILTIN_DATASETS, DataSpec
+from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
 
-__all__ = ["BUILTIN_TASKS", "DataPanel", "PreviewModel", "run_in_background"]
+__all__ = ["BUILTIN_TASKS", "DataPanel", "PreviewModel"]
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -55,55 +53,6 @@ BUILTIN_TASKS = {name: REGRESSION if name == "diabetes" else CLASSIFICATION
                  for name in BUILTIN_DATASETS}
 PREVIEW_ROWS = 20
 _Index = QModelIndex | QPersistentModelIndex
-
-
-# ----- running work off the GUI thread --------------------------------------------------------
-
-
-class _Relay(QObject):
-    """Carries one result from a worker thread back to the GUI thread.
-
-    The relay lives in the GUI thread, so emitting ``done`` from the worker queues the call
-    to ``_deliver``. It is kept alive by ``_ACTIVE`` until delivery, and it only calls back
-    while the owning widget still exists (tests and windows may close before a load ends).
-    """
-
-    done = Signal(object, object)
-
-    def __init__(self, owner: QObject, callback: Callable[[Any, BaseException | None], None]):
-        super().__init__()
-        self._owner = owner
-        self._callback = callback
-        self.done.connect(self._deliver)
-
-    @Slot(object, object)
-    def _deliver(self, result: Any, error: Any) -> None:
-        _ACTIVE.discard(self)
-        if shiboken6.isValid(self._owner):
-            self._callback(result, error)
-
-
-_ACTIVE: set[_Relay] = set()
-
-
-def run_in_background(owner: QObject, work: Callable[[], Any],
-                      callback: Callable[[Any, BaseException | None], None]) -> None:
-    """Run ``work()`` on a daemon thread; call ``callback(result, error)`` on the GUI thread.
-
-    Daemon threads, not a pool joined at exit: quitting the app must never wait for a slow
-    probe fit that nobody will look at.
-    """
-    relay = _Relay(owner, callback)
-    _ACTIVE.add(relay)
-
-    def target() -> None:
-        try:
-            result, error = work(), None
-        except Exception as exc:  # reported to the GUI, which shows the message
-            result, error = None, exc
-        relay.done.emit(result, error)
-
-    threading.Thread(target=target, name="hpstudio-editor", daemon=True).start()
 
 
 # ----- the preview table ----------------------------------------------------------------------

@@ -41,8 +41,9 @@ from hpstudio.core.probe import (
     planned_work,
 )
 from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
+from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
-from hpstudio.gui.widgets.data_panel import BUILTIN_TASKS, DataPanel, run_in_background
+from hpstudio.gui.widgets.data_panel import BUILTIN_TASKS, DataPanel
 from hpstudio.gui.widgets.estimator_picker import EstimatorPicker
 from hpstudio.gui.widgets.space_editor import SpaceEditor
 from hpstudio.gui.widgets.strategy_panel import StrategyPanel

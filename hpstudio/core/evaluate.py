@@ -133,6 +133,22 @@ def make_splitter(context: EvaluationContext, y: Any) -> Any:
     return cv
 
 
+def fold_inputs(base_estimator: Any, context: EvaluationContext, params: dict[str, Any],
+                X: Any, y: Any, train: np.ndarray, test: np.ndarray) -> tuple[Any, ...]:
+    """A fresh estimator with ``params`` set, and the fold's (X_train, y_train, X_test, y_test).
+
+    Shared by the workers and the duration probe, so both fit exactly what a trial fits.
+    """
+    from sklearn.base import clone
+    from sklearn.utils.metaestimators import _safe_split
+
+    estimator = clone(base_estimator)
+    estimator.set_params(**{context.param_prefix + name: value for name, value in params.items()})
+    X_train, y_train = _safe_split(estimator, X, y, train)
+    X_test, y_test = _safe_split(estimator, X, y, test, train)
+    return estimator, X_train, y_train, X_test, y_test
+
+
 def evaluate_fold(context: EvaluationContext, task: FoldTask,
                   data: tuple[Any, Any] | None = None) -> FoldResult:
     """Fit and score one fold; a failure becomes a result with its error, never an exception.
@@ -140,9 +156,7 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
     ``data`` is the (X, y) pair when the worker received it in memory rather than as
     ``context.data_path``.
     """
-    from sklearn.base import clone
     from sklearn.metrics import check_scoring
-    from sklearn.utils.metaestimators import _safe_split
 
     started = time.time()
     worker = str(os.getpid())
@@ -150,11 +164,8 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
     try:
         state = prepare(context, data)
         train, test = state.splits[task.fold]
-        estimator = clone(state.base_estimator)
-        prefix = context.param_prefix
-        estimator.set_params(**{prefix + name: value for name, value in task.params.items()})
-        X_train, y_train = _safe_split(estimator, state.X, state.y, train)
-        X_test, y_test = _safe_split(estimator, state.X, state.y, test, train)
+        estimator, X_train, y_train, X_test, y_test = fold_inputs(
+            state.base_estimator, context, task.params, state.X, state.y, train, test)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit_start = time.time()

@@ -115,22 +115,17 @@ def probe_fit_seconds(spec: Any, dataset: Any, allowed_packages: Iterable[str] =
     estimate reflects what a trial really costs. Errors from the fit propagate: a candidate
     that cannot even be fitted is worth telling the user about before the study starts.
     """
-    from sklearn.base import clone
-    from sklearn.utils.metaestimators import _safe_split
-
     from hpstudio.core.estimators import resolve_estimator_class
-    from hpstudio.core.evaluate import build_estimator, context_for, make_splitter
+    from hpstudio.core.evaluate import build_estimator, context_for, fold_inputs, make_splitter
 
     if not spec.space:
         raise SpecError("space: give at least one sub-space before estimating its cost")
     cls = resolve_estimator_class(spec.estimator.cls, allowed_packages)
     context = context_for(spec, dataset, cls, tuple(allowed_packages))
-    estimator = clone(build_estimator(context))
-    prefix = context.param_prefix
-    estimator.set_params(**{prefix + k: v for k, v in first_candidate(spec).items()})
     train, test = next(iter(make_splitter(context, dataset.y).split(dataset.X, dataset.y)))
-    X_train, y_train = _safe_split(estimator, dataset.X, dataset.y, train)
-    X_test, y_test = _safe_split(estimator, dataset.X, dataset.y, test, train)
+    estimator, X_train, y_train, X_test, y_test = fold_inputs(
+        build_estimator(context), context, first_candidate(spec), dataset.X, dataset.y,
+        train, test)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         started = time.perf_counter()

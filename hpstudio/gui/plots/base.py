@@ -162,6 +162,13 @@ class PlotBase(QtWidgets.QWidget):
         self.export_target: Any = None
 
     # -- wiring for subclasses --------------------------------------------------------
+    def _plain_plot_widget(self) -> tuple[pg.PlotWidget, pg.PlotItem]:
+        """The usual plot of a tab: plain axes, only the view box's own context menu."""
+        widget = pg.PlotWidget(self)
+        plot = plain_axes(widget.getPlotItem())
+        plot.setMenuEnabled(False, enableViewBoxMenu=True)
+        return widget, plot
+
     def _set_view(self, view: pg.GraphicsView, target: Any) -> None:
         self.toolbar.addLayout(self._toolbar_tail)
         self.view = view

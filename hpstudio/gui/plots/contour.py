@@ -18,7 +18,6 @@ from PySide6 import QtCore, QtWidgets
 from hpstudio.gui.plots.base import (
     HIGHLIGHT_PEN,
     PlotBase,
-    plain_axes,
     set_label,
     set_log,
     set_ticks,
@@ -54,9 +53,7 @@ class ContourPlot(PlotBase):
         self.info = QtWidgets.QLabel(self)
         self.toolbar.addWidget(self.info)
 
-        self.widget = pg.PlotWidget(self)
-        self.plot = plain_axes(self.widget.getPlotItem())
-        self.plot.setMenuEnabled(False, enableViewBoxMenu=True)
+        self.widget, self.plot = self._plain_plot_widget()
         self.cmap = pg.colormap.get("viridis")
         self._lut = self.cmap.getLookupTable(0.0, 1.0, 256, alpha=True)
         self.image = pg.ImageItem(axisOrder="row-major")

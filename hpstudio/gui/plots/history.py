@@ -16,7 +16,6 @@ from hpstudio.gui.plots.base import (
     HIGHLIGHT_PEN,
     PlotBase,
     XHeadroom,
-    plain_axes,
     set_label,
     set_log,
 )
@@ -50,9 +49,7 @@ class HistoryPlot(PlotBase):
         self.toolbar.addWidget(self.x_combo)
         self.toolbar.addWidget(self.log_check)
 
-        self.widget = pg.PlotWidget(self)
-        self.plot = plain_axes(self.widget.getPlotItem())
-        self.plot.setMenuEnabled(False, enableViewBoxMenu=True)
+        self.widget, self.plot = self._plain_plot_widget()
         self.vb = self.plot.getViewBox()
         self.scatter = FastScatter(size=7)
         self.best_curve = pg.PlotCurveItem(pen=BEST_PEN)

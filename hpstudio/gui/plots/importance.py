@@ -20,7 +20,7 @@ from hpstudio.gui.plots.analysis import (
     compute_importances,
     importances_from_columns,
 )
-from hpstudio.gui.plots.base import PlotBase, plain_axes, set_ticks
+from hpstudio.gui.plots.base import PlotBase, set_ticks
 from hpstudio.gui.plots.columns import TrialColumns
 
 __all__ = ["ImportancePlot", "compute_importances"]
@@ -39,9 +39,7 @@ class ImportancePlot(PlotBase):
         super().__init__(parent)
         self.info = QtWidgets.QLabel(self)
         self.toolbar.addWidget(self.info)
-        self.widget = pg.PlotWidget(self)
-        self.plot = plain_axes(self.widget.getPlotItem())
-        self.plot.setMenuEnabled(False, enableViewBoxMenu=True)
+        self.widget, self.plot = self._plain_plot_widget()
         self.plot.setLabel("bottom", "importance (random forest, sums to 1)")
         self.plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6,

@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from hpstudio.gui.plots.base import FAILED_BRUSH, PlotBase, XHeadroom, plain_axes, set_ticks
+from hpstudio.gui.plots.base import FAILED_BRUSH, PlotBase, XHeadroom, set_ticks
 from hpstudio.gui.plots.columns import TrialColumns
 from hpstudio.gui.plots.items import FastBars
 
@@ -31,9 +31,7 @@ class TimelinePlot(PlotBase):
         super().__init__(parent)
         self.info = QtWidgets.QLabel(self)
         self.toolbar.addWidget(self.info)
-        self.widget = pg.PlotWidget(self)
-        self.plot = plain_axes(self.widget.getPlotItem())
-        self.plot.setMenuEnabled(False, enableViewBoxMenu=True)
+        self.widget, self.plot = self._plain_plot_widget()
         self.plot.setLabel("bottom", "time since start", units="s")
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.even = FastBars(x0=[], width=[], y0=[], height=[], pen=None, brush=_EVEN_BRUSH)

@@ -52,6 +52,9 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
                      "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
+STOP_GRACE_SECONDS = 10.0  # how long a stopped study waits for the folds already running
+
+
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
@@ -122,9 +125,16 @@ class LocalExecutor(Executor):
                 del self._futures[future]
 
     def close(self) -> None:
+        """Drop queued folds; give running ones ``STOP_GRACE_SECONDS``, then kill the workers.
+
+        A fit that never returns (a hung estimator) must not make closing hang: its worker
+        is killed, and the next study starts with a fresh pool.
+        """
         self.cancel_pending()
         if self._futures:
-            wait(list(self._futures))
+            _, running = wait(list(self._futures), timeout=STOP_GRACE_SECONDS)
+            if running and self._pool is not None:
+                self._pool.shutdown(wait=False, kill_workers=True)
             self._futures.clear()
         if self._tmpdir is not None:
             self._tmpdir.cleanup()

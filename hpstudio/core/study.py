@@ -26,7 +26,7 @@ from hpstudio.core.events import (
     StudyStarted,
     TrialFinished,
 )
-from hpstudio.core.executor import Executor, LocalExecutor
+from hpstudio.core.executor import STOP_GRACE_SECONDS, Executor, LocalExecutor
 from hpstudio.core.records import Candidate, FoldResult, StudyStatus, TrialRecord, TrialState
 from hpstudio.core.spec import StudySpec
 from hpstudio.core.store import HistoryStore
@@ -188,9 +188,15 @@ class StudyRunner:
         was_paused = False
         limit = spec.search.time_limit
         patience = spec.search.patience
+        stopping_since: float | None = None
         while True:
             if self._stop.is_set():
                 executor.cancel_pending()
+                stopping_since = stopping_since or time.monotonic()
+                if time.monotonic() - stopping_since > STOP_GRACE_SECONDS:
+                    self._log(f"stopped without waiting for {executor.in_flight} folds still "
+                              f"running after {STOP_GRACE_SECONDS:g} s", "warning")
+                    return StudyStatus.STOPPED, self._stop_reason
             elif self._resume.is_set() and not exhausted:
                 while executor.in_flight < queue_depth:
                     strategy.note_backlog(executor.in_flight, executor.n_workers)

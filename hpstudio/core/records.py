@@ -27,7 +27,7 @@ class StudyStatus(StrEnum):
     INTERRUPTED = "interrupted"  # was running when its process died; resumable
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FoldResult:
     """One fit + score on one cross-validation split, as a worker reports it."""
 
@@ -43,7 +43,7 @@ class FoldResult:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A point of the search space that a strategy proposes."""
 
@@ -52,7 +52,7 @@ class Candidate:
     subspace: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrialRecord:
     """A finished trial: what `cv_results_` would hold for one candidate, plus timing."""
 
@@ -123,7 +123,7 @@ def _std(values: tuple[float, ...]) -> float:
     return float(np.sqrt(np.average((arr - mean) ** 2)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudySummary:
     """One row of the studies list: enough to show, sort and pick a study."""
 

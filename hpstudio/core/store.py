@@ -353,21 +353,12 @@ class HistoryStore:
                     f["fit_time"], f["score_time"], f["started"], f["finished"], f["worker"] or "",
                     f["error"]))
         state_of = {state.value: state for state in TrialState}
-        make = TrialRecord.__new__
-        trials = []
-        for i, number in enumerate(numbers):
-            trial = make(TrialRecord)
-            # A frozen dataclass refuses attribute assignment; filling its __dict__ directly
-            # builds the same record without __init__'s per-field overhead.
-            trial.__dict__.update(
-                study_id=study_id, number=number, params=params_list[i],
-                state=state_of[states[i]],
-                split_test_scores=tests_list[i], split_train_scores=trains_list[i],
-                fit_times=fits_list[i], score_times=scores_list[i],
-                started=starts[i], finished=ends[i], subspace=subspaces[i] or 0,
-                error=errors[i], folds=tuple(folds.get(number, ())))
-            trials.append(trial)
-        return trials
+        return [
+            TrialRecord(study_id, number, params_list[i], state_of[states[i]], tests_list[i],
+                        trains_list[i], fits_list[i], scores_list[i], starts[i], ends[i],
+                        subspaces[i] or 0, errors[i], tuple(folds.get(number, ())))
+            for i, number in enumerate(numbers)
+        ]
 
     def open_trials(self, study_id: int) -> StoredTrials:
         """A study's trials for display: whole columns now, each record when first read.

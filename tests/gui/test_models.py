@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -188,7 +189,7 @@ def stored_study(tmp_path, trials):
     store = HistoryStore(tmp_path / "stored.db")
     study = store.create_study({"name": "t", "estimator": {"class": "x.Y"}}, base_dir=None,
                                n_total=None, data_fingerprint=None, dataset="d")
-    store.save_trials([TrialRecord(**{**t.__dict__, "study_id": study}) for t in trials])
+    store.save_trials([dataclasses.replace(t, study_id=study) for t in trials])
     opened, loaded = store.open_trials(study), store.load_trials(study)
     store.close()
     return opened, loaded

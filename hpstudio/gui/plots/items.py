@@ -20,6 +20,46 @@ from PySide6 import QtCore, QtGui
 __all__ = ["FastBars", "FastScatter", "finite_bounds"]
 
 
+
+class _FragmentBuffer:
+    """Pixmap fragments for every marker of one pixmap size.
+
+    Shared by all scatters whose markers have that size: items paint one at a time on
+    the GUI thread, and a buffer per item would fault in ~8 MB of fresh pages per
+    100,000 points on each item's first paint. The source rectangle and scale are the
+    same for every marker, so they are written once per row, not per frame.
+    """
+
+    def __init__(self, width: int, height: int, dpr: float) -> None:
+        self.array = pgQt.internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
+        self._constants = ((0, 0, width, height), (1 / dpr, 1 / dpr, 0.0, 1.0))
+        self._storage: Any = None  # the numpy block whose rows hold the constants
+        self._filled = 0
+
+    def rows(self, n: int) -> np.ndarray:
+        """An (n, 10) view to fill with device x, y in columns 0 and 1."""
+        self.array.resize(n)
+        frags = self.array.ndarray()
+        if frags.base is not self._storage:  # reallocated: no constants yet
+            self._storage, self._filled = frags.base, 0
+        if n > self._filled:
+            frags[self._filled :, 2:6] = self._constants[0]
+            frags[self._filled :, 6:10] = self._constants[1]
+            self._filled = n
+        return frags
+
+
+_FRAGMENT_BUFFERS: dict[tuple[int, int, float], _FragmentBuffer] = {}
+
+
+def _fragment_buffer(pix: QtGui.QPixmap, dpr: float) -> _FragmentBuffer:
+    key = (pix.width(), pix.height(), dpr)
+    buf = _FRAGMENT_BUFFERS.get(key)
+    if buf is None:
+        buf = _FRAGMENT_BUFFERS[key] = _FragmentBuffer(*key)
+    return buf
+
+
 def finite_bounds(values: np.ndarray) -> tuple[float, float] | None:
     """(min, max) of the finite values, or None when there are none."""
     if len(values) == 0:
@@ -49,8 +89,8 @@ class FastScatter(pg.GraphicsObject):
         super().__init__()
         self._x = np.empty(0)
         self._y = np.empty(0)
+        self._px = self._py = self._x  # the finite points, which are the ones drawn
         self._bounds: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None)
-        self._frags = pgQt.internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
         self._pixmaps: dict[float, QtGui.QPixmap] = {}
         self._clickable = clickable
         self.setStyle(symbol=symbol, size=size, pen=pen, brush=brush)
@@ -71,6 +111,10 @@ class FastScatter(pg.GraphicsObject):
         self._y = np.asarray(y, dtype=float)
         if self._x.shape != self._y.shape:
             raise ValueError("x and y must have the same length")
+        finite = np.isfinite(self._x) & np.isfinite(self._y)
+        # what paint() draws: computed once here, not on every frame
+        self._px, self._py = (self._x, self._y) if finite.all() else (
+            self._x[finite], self._y[finite])
         self._bounds = (finite_bounds(self._x), finite_bounds(self._y))
         self.informViewBoundsChanged()
         self.update()
@@ -117,19 +161,21 @@ class FastScatter(pg.GraphicsObject):
         return pix
 
     def paint(self, p: QtGui.QPainter, option: Any, widget: Any = None) -> None:
-        if len(self._x) == 0:
+        x, y = self._px, self._py
+        if len(x) == 0:
             return
         view = self.viewRect()
-        x, y = self._x, self._y
-        mask = np.isfinite(x) & np.isfinite(y)
-        if view is not None and view.isValid():
+        bx, by = self._bounds
+        if view is not None and view.isValid() and bx is not None and by is not None:
             px, py = self.pixelVectors()
             pad = self.pixelPadding()
             padx = 0.0 if px is None else px.length() * pad
             pady = 0.0 if py is None else py.length() * pad
-            mask &= (x >= view.left() - padx) & (x <= view.right() + padx)
-            mask &= (y >= view.top() - pady) & (y <= view.bottom() + pady)
-        x, y = x[mask], y[mask]
+            left, right = view.left() - padx, view.right() + padx
+            top, bottom = view.top() - pady, view.bottom() + pady
+            if not (bx[0] >= left and bx[1] <= right and by[0] >= top and by[1] <= bottom):
+                keep = (x >= left) & (x <= right) & (y >= top) & (y <= bottom)
+                x, y = x[keep], y[keep]  # zoomed in: only what is in view
         if len(x) == 0:
             return
         engine = p.paintEngine()
@@ -139,20 +185,23 @@ class FastScatter(pg.GraphicsObject):
             self._paint_vector(p, x, y)
             return
         tr = p.transform()
-        dx = tr.m11() * x + tr.m21() * y + tr.dx()
-        dy = tr.m12() * x + tr.m22() * y + tr.dy()
-        np.clip(dx, -(2**30), 2**30, out=dx)
-        np.clip(dy, -(2**30), 2**30, out=dy)
         dpr = widget.devicePixelRatioF() if widget is not None else 1.0
         pix = self._pixmap(dpr)
+        buf = _fragment_buffer(pix, dpr)
+        frags = buf.rows(len(x))
+        # device coordinates written straight into the fragment array
+        dx, dy = frags[:, 0], frags[:, 1]
+        np.multiply(x, tr.m11(), out=dx)
+        np.multiply(y, tr.m22(), out=dy)
+        if tr.m21() or tr.m12():  # a rotated or sheared view
+            dx += tr.m21() * y
+            dy += tr.m12() * x
+        dx += tr.dx()
+        dy += tr.dy()
+        np.clip(dx, -(2**30), 2**30, out=dx)
+        np.clip(dy, -(2**30), 2**30, out=dy)
         p.resetTransform()
-        self._frags.resize(len(dx))
-        frags = self._frags.ndarray()
-        frags[:, 0] = dx
-        frags[:, 1] = dy
-        frags[:, 2:6] = (0, 0, pix.width(), pix.height())
-        frags[:, 6:10] = (1 / dpr, 1 / dpr, 0.0, 1.0)
-        p.drawPixmapFragments(*self._frags.drawargs(), pix)
+        p.drawPixmapFragments(*buf.array.drawargs(), pix)
 
     def _paint_vector(self, p: QtGui.QPainter, x: np.ndarray, y: np.ndarray) -> None:
         # Vector output keeps one path per marker, so exported files stay editable.
@@ -209,7 +258,29 @@ class FastBars(pg.BarGraphItem):
         return path
 
     def setBars(self, x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> None:
-        self.setOpts(
-            x0=np.asarray(x0, float), width=np.asarray(x1, float) - np.asarray(x0, float),
-            y0=np.asarray(y0, float), height=np.asarray(y1, float) - np.asarray(y0, float),
-        )
+        """Bars from their edges, written straight into the rectangle array that paint
+        hands to ``drawRects`` (the stock setOpts path normalises and copies every
+        column again; with half a million fold bars that was most of a redraw)."""
+        x0, x1 = np.asarray(x0, float), np.asarray(x1, float)
+        y0, y1 = np.asarray(y0, float), np.asarray(y1, float)
+        width, height = x1 - x0, y1 - y0
+        self.opts.update(x0=x0, width=width, y0=y0, height=height)
+        self.picture = None
+        self._shape = None
+        n = len(x0)
+        self._rectarray.resize(n)
+        if n == 0:
+            self._dataBounds = ((None, None), (None, None))
+        else:
+            self._dataBounds = (
+                (float(min(x0.min(), x1.min())), float(max(x0.max(), x1.max()))),
+                (float(min(y0.min(), y1.min())), float(max(y0.max(), y1.max()))),
+            )
+            rects = self._rectarray.ndarray()
+            rects[:, 0] = x0
+            rects[:, 1] = y0
+            rects[:, 2] = width
+            rects[:, 3] = height
+        self.prepareGeometryChange()
+        self.update()
+        self.informViewBoundsChanged()

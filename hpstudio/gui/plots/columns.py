@@ -378,8 +378,12 @@ class TrialColumns:
         m = len(folds)
         started = np.fromiter(map(_STARTED, folds), float, m)
         finished = np.fromiter(map(_FINISHED, folds), float, m)
-        # A fold failed when its fit or score raised (the worker stores the error).
-        ok = np.fromiter(map(operator.is_, map(_ERROR, folds), repeat(None)), bool, m)
+        # A fold failed when its fit or score raised (the worker stores the error). A
+        # trial with such a fold is a failed trial, so only those trials' folds are read.
+        ok = np.repeat(self._cols["ok"].view[start : start + len(trials)], lens)
+        suspect = np.flatnonzero(~ok)
+        if len(suspect):
+            ok[suspect] = [folds[i].error is None for i in suspect.tolist()]
         missing = np.flatnonzero(lens == 0)
         if len(missing):  # records without fold detail: one bar for the whole trial
             tr = [trials[i] for i in missing]
@@ -457,24 +461,6 @@ class TrialColumns:
             self._workers.append(w)
         return np.fromiter(map(table.__getitem__, workers), np.int64, len(workers))
 
-    def take(self, rows: np.ndarray) -> TrialColumns:
-        """A detached copy of some trial rows (folds left out), safe to hand to a
-        worker thread while this store keeps growing."""
-        rows = np.asarray(rows, dtype=np.int64)
-        out = TrialColumns(self.log_params)
-        for key, buf in self._cols.items():
-            out._cols[key].extend(buf.view[rows])
-        for name, p in self.params.items():
-            q = ParamColumn(name, p.log)
-            q.raw = [p.raw[i] for i in rows.tolist()]
-            q.categorical = p.categorical
-            q.labels = list(p.labels)
-            q._categories = list(p._categories)
-            q._code_of = dict(p._code_of)
-            q._values.extend(p.values[rows])
-            out._params[name] = q
-        return out
-
     # -- reading ----------------------------------------------------------------------
     def col(self, name: str) -> np.ndarray:
         """A trial-level column: number, ok, test, std, k, train, started, finished."""
@@ -548,6 +534,18 @@ def _split_stats(splits: list[tuple[float, ...]]) -> tuple[np.ndarray, np.ndarra
             arr = np.array(splits, dtype=float).reshape(n, width)
         mean = arr.mean(axis=1)
         std = np.sqrt(((arr - mean[:, None]) ** 2).mean(axis=1))
+        return mean, std, lens
+    full = lens == width
+    if (full | (lens == 0)).all():  # the usual shape: failed trials have no scores
+        try:
+            arr = np.fromiter(chain.from_iterable(splits), float, int(lens.sum()))
+        except TypeError:  # a None split score
+            arr = np.array(list(chain.from_iterable(splits)), dtype=float)
+        arr = arr.reshape(-1, width)
+        mean = np.full(n, np.nan)
+        std = np.full(n, np.nan)
+        mean[full] = m = arr.mean(axis=1)
+        std[full] = np.sqrt(((arr - m[:, None]) ** 2).mean(axis=1))
         return mean, std, lens
     arr = np.zeros((n, width))
     mask = np.arange(width)[None, :] < lens[:, None]

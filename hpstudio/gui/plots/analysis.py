@@ -1,7 +1,7 @@
 """Pure computations behind the plots (no Qt), testable on plain trial lists.
 
 Kept apart from the widgets so the numbers a plot shows can be checked without a
-display, and so the importance fit can run on a worker thread.
+display.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from hpstudio.gui.plots.columns import TrialColumns
 
 __all__ = [
     "compute_importances",
-    "feature_matrix",
     "importances_from_columns",
     "one_standard_error_mask",
+    "parameter_groups",
+    "variance_explained",
     "within_one_standard_error",
 ]
-
-IMPORTANCE_MAX_TRIALS = 2000
 
 
 def one_standard_error_mask(mean: np.ndarray, se: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -50,67 +49,70 @@ def within_one_standard_error(trials: Sequence[TrialRecord]) -> set[int]:
     return set(cols.number[mask].tolist())
 
 
-def feature_matrix(
-    cols: TrialColumns, rows: np.ndarray
-) -> tuple[np.ndarray, list[str]]:
-    """Encode parameters for a tree model: log10 for log params, ordinal codes for
-    categoricals, and a sentinel below the range for trials without the parameter
-    (trees split it off cleanly, unlike NaN)."""
-    names = list(cols.params)
-    x = np.empty((len(rows), len(names)))
-    for j, name in enumerate(names):
-        v = cols.params[name].transformed()[rows]
-        finite = np.isfinite(v)
-        if finite.all():
-            x[:, j] = v
-            continue
-        if finite.any():
-            lo, hi = v[finite].min(), v[finite].max()
-            sentinel = lo - max(hi - lo, 1.0)
-        else:
-            sentinel = -1.0
-        x[:, j] = np.where(finite, v, sentinel)
-    return x, names
+IMPORTANCE_BINS = 10  # a numeric parameter with more distinct values is cut in this many
 
 
-def importances_from_columns(
-    cols: TrialColumns,
-    max_trials: int = IMPORTANCE_MAX_TRIALS,
-    n_estimators: int = 64,
-) -> dict[str, float]:
-    """Random-forest impurity importances of each parameter for the score, summing to 1.
+def parameter_groups(values: np.ndarray, bins: int = IMPORTANCE_BINS) -> np.ndarray:
+    """Group code of each trial for one parameter (its axis values: log10 for log
+    ranges, category codes for categoricals; NaN where the trial does not have it).
 
-    Only the ``max_trials`` most recent complete trials are used, which bounds the
-    cost of a refit while a long study streams in.
-    """
-    from sklearn.ensemble import RandomForestRegressor
+    Each distinct value is a group while there are at most ``bins`` of them (a grid, a
+    list, a category); beyond that the distinct values are cut into ``bins`` runs of
+    equal size, so the groups hold about as many trials each. Trials without the
+    parameter (another sub-space) form one more group."""
+    finite = np.isfinite(values)
+    codes = np.zeros(len(values), dtype=np.int64)
+    distinct, inverse = np.unique(values[finite], return_inverse=True)
+    k = len(distinct)
+    codes[finite] = inverse if k <= bins else inverse * bins // k
+    codes[~finite] = (min(k, bins) if k else 0)
+    return codes
 
-    rows = np.flatnonzero(cols.complete)[-max_trials:]
-    names = list(cols.params)
-    if len(rows) < 2 or not names:
-        return {name: 0.0 for name in names}
-    x, names = feature_matrix(cols, rows)
+
+def variance_explained(groups: np.ndarray, y: np.ndarray) -> float:
+    """Share of the variance of ``y`` that the groups explain, corrected for chance.
+
+    This is omega squared, the one-way ANOVA effect size: (SS_between - (k - 1) *
+    MS_within) / (SS_total + MS_within). The plain ratio SS_between / SS_total would
+    credit a parameter with no effect at all with (k - 1) / (n - 1) from noise alone,
+    which is large in a study of a few dozen trials."""
+    n = len(y)
+    counts = np.bincount(groups)
+    used = counts > 0
+    k = int(used.sum())
+    if n <= k or k < 2:
+        return 0.0
+    if not np.ptp(y) > 1e-12 * max(1.0, float(np.abs(y).max())):
+        return 0.0  # a constant score (up to rounding) has no variance to explain
+    centred = y - y.mean()
+    ss_total = float(centred @ centred)
+    group_sums = np.bincount(groups, weights=centred)[used]
+    ss_between = float((group_sums**2 / counts[used]).sum())
+    ms_within = max(ss_total - ss_between, 0.0) / (n - k)
+    omega = (ss_between - (k - 1) * ms_within) / (ss_total + ms_within)
+    return float(min(max(omega, 0.0), 1.0))
+
+
+def importances_from_columns(cols: TrialColumns) -> dict[str, float]:
+    """How much of the score's variance each parameter explains on its own.
+
+    An ANOVA of the mean CV score on each parameter over every complete trial (see
+    :func:`variance_explained`): the main effects of a functional ANOVA, estimated
+    from the trials themselves rather than from a surrogate model. It costs a sort per
+    parameter, so it follows a live study of 100,000 trials without a worker thread,
+    and every trial counts, not a recent sample. The shares do not add up to 1: what
+    is left is interactions between parameters and fold-to-fold noise."""
+    rows = np.flatnonzero(cols.complete)
+    params = cols.params
     y = cols.test[rows]
-    if np.ptp(y) == 0:
-        return {name: 0.0 for name in names}
-    # Half-size bootstrap samples once there is data to spare: importances are as
-    # stable and the fit takes ~40% less time, which a live study repeats often.
-    forest = RandomForestRegressor(
-        n_estimators=n_estimators, random_state=0, n_jobs=1,
-        max_samples=0.5 if len(rows) >= 200 else None,
-    )
-    forest.fit(x, y)
-    imp = np.asarray(forest.feature_importances_, dtype=float)
-    total = imp.sum()
-    if total > 0:
-        imp = imp / total
-    return {name: float(v) for name, v in zip(names, imp, strict=True)}
+    return {
+        name: variance_explained(parameter_groups(col.transformed()[rows]), y)
+        for name, col in params.items()
+    }
 
 
 def compute_importances(
-    trials: Sequence[TrialRecord],
-    log_params: Iterable[str] = (),
-    max_trials: int = IMPORTANCE_MAX_TRIALS,
+    trials: Sequence[TrialRecord], log_params: Iterable[str] = ()
 ) -> dict[str, float]:
     """Parameter importance for the score over ``trials`` (see importances_from_columns)."""
-    return importances_from_columns(TrialColumns.from_trials(trials, log_params), max_trials)
+    return importances_from_columns(TrialColumns.from_trials(trials, log_params))

@@ -1,37 +1,31 @@
 """Parameter importance: which hyper-parameters the score actually depends on.
 
-A small random forest (64 trees, random_state=0) is fitted on the complete trials'
-parameters -> score; its impurity importances, normalised to sum to 1, are drawn
-as horizontal bars. The fit is throttled (at most once a second, on the 2000 most
-recent trials) and runs on a worker thread once the data is big enough to be felt.
+Each bar is the share of the variance of the mean CV score that one parameter
+explains on its own (omega squared of a one-way ANOVA over every complete trial;
+see :func:`~hpstudio.gui.plots.analysis.importances_from_columns`), largest on top.
+It is cheap enough to compute on the GUI thread, so a live study is followed at most
+every ``MIN_INTERVAL_S`` seconds once its trials come in faster than that.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from hpstudio.gui.plots.analysis import (
-    IMPORTANCE_MAX_TRIALS,
-    compute_importances,
-    importances_from_columns,
-)
+from hpstudio.gui.plots.analysis import compute_importances, importances_from_columns
 from hpstudio.gui.plots.base import PlotBase, set_ticks
 from hpstudio.gui.plots.columns import TrialColumns
 
 __all__ = ["ImportancePlot", "compute_importances"]
 
-MIN_INTERVAL_S = 1.0
-SYNC_MAX_TRIALS = 300  # below this a fit takes a few ms: no thread hop needed
-_POLL_MS = 30
+MIN_INTERVAL_S = 0.5  # a sort per parameter: ~40 ms at 100,000 trials
 
 
 class ImportancePlot(PlotBase):
-    """Horizontal bars of random-forest importances, most important on top."""
+    """Horizontal bars of each parameter's share of the score variance."""
 
     title = "Importance"
 
@@ -40,90 +34,45 @@ class ImportancePlot(PlotBase):
         self.info = QtWidgets.QLabel(self)
         self.toolbar.addWidget(self.info)
         self.widget, self.plot = self._plain_plot_widget()
-        self.plot.setLabel("bottom", "importance (random forest, sums to 1)")
+        self.plot.setLabel("bottom", "share of the score variance explained alone (ω²)")
         self.plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6,
                                     brush=(52, 120, 200), pen=None)
         self.plot.addItem(self.bars)
         self._set_view(self.widget, self.plot)
         self._add_export_to_menu(self.plot.getViewBox())
-
-        self.max_trials = IMPORTANCE_MAX_TRIALS
         self._importances: dict[str, float] | None = None
-        self._executor: ThreadPoolExecutor | None = None
-        self._future: Future | None = None
-        self._pending = False
-        self._future_n = 0
-        self._generation = 0  # bumped per study, so a late fit of the old one is dropped
-        self._future_generation = 0
-        self._last_start = -np.inf
-        self._poll = QtCore.QTimer(self)
-        self._poll.setInterval(_POLL_MS)
-        self._poll.timeout.connect(self._check_future)
+        self._last_compute = -np.inf
         self._deferred = QtCore.QTimer(self)
         self._deferred.setSingleShot(True)
-        self._deferred.timeout.connect(self._start)
+        self._deferred.timeout.connect(self._on_deferred)
 
     def set_columns(self, columns: TrialColumns, metric: str = "score") -> None:
         super().set_columns(columns, metric)
-        self._generation += 1
-        self._importances = None
         self._deferred.stop()
+        self._importances = None
         self.bars.setOpts(x0=np.zeros(0), width=np.zeros(0), y=np.zeros(0), height=0.6)
         self.info.setText("")
 
-    # -- scheduling -------------------------------------------------------------------
-    def _refresh(self) -> None:
-        """Ask for a refit: now, after the throttle interval, or after the running one."""
-        if self._future is not None:
-            self._pending = True
-            return
-        wait = self._last_start + MIN_INTERVAL_S - time.monotonic()
-        if wait > 0 and self._importances is not None:
+    # -- data -------------------------------------------------------------------------
+    def append(self, start: int) -> None:
+        wait = self._last_compute + MIN_INTERVAL_S - time.monotonic()
+        if wait > 0:
             if not self._deferred.isActive():
                 self._deferred.start(int(wait * 1000) + 1)
             return
-        self._start()
+        self.refresh()
 
-    def _start(self) -> None:
-        self._pending = False
-        self._last_start = time.monotonic()
-        n = int(self.columns.complete.sum())
-        if n <= SYNC_MAX_TRIALS:
-            self._show(importances_from_columns(self.columns, self.max_trials), n)
-            return
-        snap = self.columns.take(np.flatnonzero(self.columns.complete)[-self.max_trials :])
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="hpstudio-importance")
-        self.info.setText(f"fitting on {min(n, self.max_trials)} trials…")
-        self._future = self._executor.submit(importances_from_columns, snap, self.max_trials)
-        self._future_n = n
-        self._future_generation = self._generation
-        self._poll.start()
+    def _on_deferred(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.dirty = True  # redrawn when shown
 
-    def _check_future(self) -> None:
-        fut = self._future
-        if fut is None or not fut.done():
-            return
-        self._poll.stop()
-        self._future = None
-        try:
-            result = fut.result()
-        except (ValueError, RuntimeError, MemoryError, FloatingPointError) as exc:
-            # a failed fit must not take the window down
-            self.info.setText(f"importance unavailable: {exc}")
-            result = None
-        if self._future_generation != self._generation:
-            result, self._pending = None, True  # fitted on a study no longer shown
-        if result is not None:
-            self._show(result, self._future_n)
-        if self._pending:
-            self._refresh()
-
-    @property
-    def busy(self) -> bool:
-        """True while a fit is running or queued."""
-        return self._future is not None or self._pending or self._deferred.isActive()
+    def _refresh(self) -> None:
+        self._deferred.stop()
+        self._last_compute = time.monotonic()
+        self._show(importances_from_columns(self.columns), int(self.columns.complete.sum()))
 
     def _show(self, importances: dict[str, float], n: int) -> None:
         self._importances = importances
@@ -138,27 +87,22 @@ class ImportancePlot(PlotBase):
         metrics = QtGui.QFontMetrics(left.style["tickFont"] or self.font())
         widest = max((metrics.horizontalAdvance(nm) for nm in names), default=0)
         left.setWidth(widest + 16)
-        self.plot.setXRange(0, max(float(values.max()) if len(values) else 1.0, 1e-6) * 1.05)
+        top = float(values.max()) if len(values) else 0.0
+        self.plot.setXRange(0, max(top, 0.05) * 1.05)
         self.plot.setYRange(-0.6, max(len(items) - 0.4, 0.4))
-        used = min(n, self.max_trials)
-        self.info.setText(
-            f"fitted on {used} complete trials" if used >= 2 else "needs 2 complete trials"
-        )
-
-    def closeEvent(self, event: object) -> None:
-        self.shutdown()
-        super().closeEvent(event)
+        if n < 3 or not names:
+            self.info.setText("needs 3 complete trials")
+        else:
+            self.info.setText(
+                f"{n} complete trials · {names[-1]} alone explains {values[-1]:.0%} of "
+                "the score variance"
+            )
 
     def shutdown(self) -> None:
-        """Stop polling and let a running fit finish in the background."""
-        self._poll.stop()
+        """Stop the throttle timer (the window is closing)."""
         self._deferred.stop()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
-        self._future = None
 
     # -- inspection -------------------------------------------------------------------
     def importances(self) -> dict[str, float] | None:
-        """The importances on display (None before the first fit)."""
+        """The importances on display (None before the first computation)."""
         return None if self._importances is None else dict(self._importances)

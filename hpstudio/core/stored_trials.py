@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -20,6 +20,12 @@ import numpy as np
 from hpstudio.core.records import TrialRecord, TrialState
 
 _STATES = {state.value: state for state in TrialState}
+
+# Records read one by one before a study's score texts are read whole: a few for the
+# details pane cost a query each; beyond that someone is walking the study.
+SINGLE_READS = 32
+
+RawTexts = tuple[Any, ...]  # split_test, split_train, fit_times, score_times JSON texts
 
 
 @dataclass(frozen=True)
@@ -47,29 +53,50 @@ class TrialColumns:
 
 @dataclass(frozen=True)
 class FoldColumns:
-    """Every fold of a study as arrays: enough to draw a timeline of 500,000 folds."""
+    """Every fold of a study as arrays: enough to draw a timeline of 500,000 folds.
+
+    Workers are codes into ``worker_labels``: a study has a handful of workers, and
+    half a million label strings would cost more to build than all the numbers."""
 
     number: np.ndarray
     fold: np.ndarray
-    worker: np.ndarray  # object: worker labels
+    worker_code: np.ndarray  # int64 index into worker_labels
+    worker_labels: tuple[str, ...]
     started: np.ndarray
     finished: np.ndarray
     failed: np.ndarray  # bool
+
+    @property
+    def worker(self) -> np.ndarray:
+        """The worker label of each fold (object array)."""
+        labels = np.empty(len(self.worker_labels), dtype=object)
+        labels[:] = self.worker_labels
+        return labels[self.worker_code]
 
 
 class StoredTrials(Sequence[TrialRecord]):
     """A study's finished trials; ``columns`` for bulk use, records decoded lazily."""
 
-    def __init__(self, study_id: int, columns: TrialColumns, raw: list[tuple[Any, ...]],
-                 fold_loader: Any = None) -> None:
+    def __init__(
+        self,
+        study_id: int,
+        columns: TrialColumns,
+        raw: list[RawTexts] | Callable[[int | None], list[RawTexts]],
+        fold_loader: Callable[[], FoldColumns] | None = None,
+    ) -> None:
+        """``raw`` holds each row's score texts, or reads them: ``raw(number)`` one
+        trial's, ``raw(None)`` every row's in number order. Opening a study then reads
+        only the columns, and a record costs a query until many are wanted."""
         self.study_id = study_id
         self.columns = columns
-        self._raw = raw  # per row: split_test, split_train, fit_times, score_times JSON texts
+        self._raw = raw if isinstance(raw, list) else None
+        self._raw_loader = None if isinstance(raw, list) else raw
+        self._single_reads = 0
         self._records: dict[int, TrialRecord] = {}
         self._fold_loader = fold_loader
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self.columns.number)
 
     @overload
     def __getitem__(self, index: int) -> TrialRecord: ...
@@ -104,13 +131,13 @@ class StoredTrials(Sequence[TrialRecord]):
         if self._fold_loader is None:
             empty = np.empty(0)
             return FoldColumns(empty.astype(np.int64), empty.astype(np.int64),
-                               empty.astype(object), empty, empty, empty.astype(bool))
+                               empty.astype(np.int64), (), empty, empty, empty.astype(bool))
         return self._fold_loader()
 
     def _build(self, index: int) -> TrialRecord:
         c = self.columns
         tests, trains, fits, scores = (None if text is None else json.loads(text)
-                                       for text in self._raw[index])
+                                       for text in self._raw_texts(index))
         return TrialRecord(
             study_id=self.study_id, number=int(c.number[index]), params=c.params[index],
             state=_STATES[c.state[index]],
@@ -121,3 +148,11 @@ class StoredTrials(Sequence[TrialRecord]):
             subspace=int(c.subspace[index]), error=c.error[index],
         )
 
+    def _raw_texts(self, index: int) -> RawTexts:
+        if self._raw is None:
+            assert self._raw_loader is not None
+            if self._single_reads < SINGLE_READS:
+                self._single_reads += 1
+                return self._raw_loader(int(self.columns.number[index]))[0]
+            self._raw = self._raw_loader(None)
+        return self._raw[index]

@@ -163,3 +163,96 @@ def test_open_trials_gives_columns_and_the_same_records_lazily(db_path):
     assert folds.number.tolist() == [0, 0, 1, 1, 2, 2]
     assert folds.failed.tolist() == [False, False, True, True, False, False]
     assert folds.worker.tolist() == ["42"] * 6
+
+
+def timeline_trial(study_id: int, number: int, workers: tuple[str | None, ...],
+                   failed_fold: int | None = None) -> TrialRecord:
+    """A trial whose folds ran on ``workers`` (None: a worker that gave no label)."""
+    folds = tuple(
+        FoldResult(number, k, None if k == failed_fold else 0.5, None, 0.1, 0.01,
+                   200.0 + number + k / 10, 200.05 + number + k / 10, w,
+                   "ValueError: bad" if k == failed_fold else None)
+        for k, w in enumerate(workers))
+    return TrialRecord(study_id, number, {"C": number},
+                       TrialState.COMPLETE if failed_fold is None else TrialState.FAILED,
+                       tuple(f.test_score for f in folds), None, (0.1,) * len(folds),
+                       (0.01,) * len(folds), 200.0 + number, 201.0 + number,
+                       error=None if failed_fold is None else "ValueError: bad", folds=folds)
+
+
+def fold_table(folds) -> list[tuple]:
+    return list(zip(folds.number.tolist(), folds.fold.tolist(), folds.worker.tolist(),
+                    folds.started.tolist(), folds.finished.tolist(), folds.failed.tolist(),
+                    strict=True))
+
+
+def test_fold_timelines_read_as_the_folds_table_holds_them(db_path):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        store.save_trial(timeline_trial(study, 0, ("pid-1", "pid-2", "pid-1")))
+        store.save_trial(timeline_trial(study, 1, ("pid-2", None, "pid-3"), failed_fold=1))
+        store.save_trial(timeline_trial(study, 2, ()))  # a trial stored without folds
+        store.save_trial(timeline_trial(study, 3, ("tcp://10.0.0.2:4100",) * 2))
+        packed = store.fold_columns(study)
+        from_rows = store._fold_rows(study)
+        blobs = store._conn.execute("SELECT fold_timeline FROM trials").fetchall()
+    assert all(blob is not None for (blob,) in blobs)  # every trial packed its folds
+    assert fold_table(packed) == fold_table(from_rows)
+    assert fold_table(packed)[:4] == [
+        (0, 0, "pid-1", 200.0, 200.05, False), (0, 1, "pid-2", 200.1, 200.15, False),
+        (0, 2, "pid-1", 200.2, 200.25, False), (1, 0, "pid-2", 201.0, 201.05, False),
+    ]
+    assert packed.failed.tolist() == [False, False, False, False, True, False, False, False]
+    assert packed.worker.tolist()[4] == ""  # no label
+    assert sorted(packed.worker_labels) == ["", "pid-1", "pid-2", "pid-3", "tcp://10.0.0.2:4100"]
+
+
+def test_a_history_from_before_fold_timelines_is_read_and_upgraded(db_path, monkeypatch):
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        store.save_trial(timeline_trial(study, 0, ("pid-1", "pid-2")))
+        store.save_trial(timeline_trial(study, 1, ("pid-2", "pid-1"), failed_fold=0))
+    conn = sqlite3.connect(db_path)  # the schema as the first release wrote it
+    conn.execute("ALTER TABLE trials DROP COLUMN fold_timeline")
+    conn.execute("DROP TABLE workers")
+    conn.commit()
+    conn.close()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK
+                        else real_access(p, mode))
+    with HistoryStore(db_path) as store:  # read-only: left as it is, folds from rows
+        assert fold_table(store.fold_columns(study))[1] == (0, 1, "pid-2", 200.1, 200.15,
+                                                            False)
+    monkeypatch.setattr(os, "access", real_access)
+    with HistoryStore(db_path) as store:  # writable: upgraded; old trials keep their rows
+        store.save_trial(timeline_trial(study, 2, ("pid-3",)))
+        mixed = store.fold_columns(study)
+        from_rows = store._fold_rows(study)
+        blobs = [b for (b,) in store._conn.execute(
+            "SELECT fold_timeline FROM trials ORDER BY number")]
+    assert blobs[0] is None and blobs[1] is None and blobs[2] is not None
+    assert fold_table(mixed) == fold_table(from_rows)
+    assert mixed.number.tolist() == [0, 0, 1, 1, 2]
+    assert mixed.worker.tolist() == ["pid-1", "pid-2", "pid-2", "pid-1", "pid-3"]
+    assert mixed.failed.tolist() == [False, False, True, False, False]
+
+
+def test_opened_study_reads_score_texts_per_record_then_whole(db_path, monkeypatch):
+    from hpstudio.core import stored_trials
+
+    monkeypatch.setattr(stored_trials, "SINGLE_READS", 2)
+    with HistoryStore(db_path) as store:
+        study = new_study(store)
+        for n in range(5):
+            store.save_trial(make_trial(study, n, (0.1 * n, 0.2)))
+        loaded = store.load_trials(study)
+        reads: list[int | None] = []
+        real = store._score_texts
+        monkeypatch.setattr(store, "_score_texts",
+                            lambda s, number: reads.append(number) or real(s, number))
+        opened = store.open_trials(study)
+        assert reads == []  # opening reads the columns only
+        assert [opened[3], opened[1]] == [loaded[3], loaded[1]]
+        assert reads == [3, 1]  # one trial's texts each
+        assert list(opened) == loaded
+        assert reads == [3, 1, None]  # then the whole column, once

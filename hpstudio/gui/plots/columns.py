@@ -419,23 +419,22 @@ class TrialColumns:
             pos = np.searchsorted(tc.number, folds.number)
             known = pos < n
             known[known] = tc.number[pos[known]] == folds.number[known]
+            # the store's worker codes, translated into this store's codes
+            to_mine = self._worker_codes(list(folds.worker_labels))
+            codes = to_mine[folds.worker_code] if len(to_mine) else folds.worker_code
+            fold_started, fold_finished, fold_ok = folds.started, folds.finished, ~folds.failed
             if not known.all():  # a fold without its trial row: not drawn
-                pos, folds_worker = pos[known], folds.worker[known]
-                fold_started, fold_finished = folds.started[known], folds.finished[known]
-                fold_ok = ~folds.failed[known]
-            else:
-                folds_worker, fold_started, fold_finished = (folds.worker, folds.started,
-                                                             folds.finished)
-                fold_ok = ~folds.failed
+                pos, codes = pos[known], codes[known]
+                fold_started, fold_finished = fold_started[known], fold_finished[known]
+                fold_ok = fold_ok[known]
             counts = np.bincount(pos, minlength=n)
         else:
             pos = np.empty(0, dtype=np.int64)
-            folds_worker = np.empty(0, dtype=object)
+            codes = np.empty(0, dtype=np.int64)
             fold_started = fold_finished = np.empty(0)
             fold_ok = np.empty(0, dtype=bool)
             counts = np.zeros(n, dtype=np.int64)
         idx = pos + start
-        codes = self._worker_codes(folds_worker.tolist())
         missing = np.flatnonzero(counts == 0)
         if len(missing):  # trials stored without fold rows: one bar for the whole trial
             idx = np.concatenate([idx, missing + start])

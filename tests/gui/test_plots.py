@@ -146,8 +146,15 @@ def test_columns_param_missing_in_a_subspace() -> None:
     ],
 )
 def test_columns_mean_and_std_equal_the_records(scores) -> None:
-    trials = [make_trial(i, {"a": float(i)}, s) for i, s in enumerate(scores)]
+    trials = [  # every other complete trial without train scores
+        make_trial(i, {"a": float(i)}, s,
+                   None if s is None or i % 2 else tuple(v + 0.1 for v in s))
+        for i, s in enumerate(scores)
+    ]
     cols = TrialColumns.from_trials(trials)
+    expected_train = [np.nan if t.mean_train_score is None or not t.ok else t.mean_train_score
+                      for t in trials]
+    assert np.allclose(cols.col("train"), expected_train, equal_nan=True, rtol=0, atol=1e-15)
     expected_mean = [t.mean_test_score if t.ok else np.nan for t in trials]
     expected_std = [t.std_test_score if t.ok else np.nan for t in trials]
     assert np.allclose(cols.test, expected_mean, equal_nan=True, rtol=0, atol=1e-15)

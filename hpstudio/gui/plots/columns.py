@@ -294,8 +294,8 @@ class TrialColumns:
         c["test"].extend(np.where(ok, mean, np.nan))
         c["std"].extend(np.where(ok, std, np.nan))
         c["k"].extend(k)
-        train = [s or () for s in map(_TRAIN, trials)]
-        c["train"].extend(np.where(ok, _split_stats(train)[0], np.nan))
+        train = _split_stats(list(map(_TRAIN, trials)), with_std=False)[0]
+        c["train"].extend(np.where(ok, train, np.nan))
         c["started"].extend(np.fromiter(map(_STARTED, trials), float, n))
         c["finished"].extend(np.fromiter(map(_FINISHED, trials), float, n))
         self._param_dicts.extend(map(_PARAMS, trials))
@@ -511,49 +511,38 @@ class TrialColumns:
         return self._index_of.get(int(number))
 
 
-def _split_stats(splits: list[tuple[float, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _split_stats(
+    splits: list[tuple[float, ...] | None], with_std: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, population std (scikit-learn's std_test_score) and count per row.
 
-    Rows may have different lengths; a NaN split score makes the mean NaN, like
-    ``cv_results_`` with ``error_score=nan``.
+    A row may be None (no train scores) or have its own length; a NaN split score makes
+    the mean NaN, like ``cv_results_`` with ``error_score=nan``. Everything iterates in
+    C: this runs over half a million scores when a 100,000-trial study is opened.
     """
     n = len(splits)
-    lens = np.fromiter(map(len, splits), np.int64, n)
-    if n == 0:
-        empty = np.empty(0)
-        return empty, empty, lens
+    lens = np.fromiter(map(operator.length_hint, splits, repeat(0)), np.int64, n)
+    total = int(lens.sum())
     width = int(lens.max()) if n else 0
     if width == 0:
         nan = np.full(n, np.nan)
         return nan, nan.copy(), lens
-    if (lens == width).all():
-        try:  # one flat C-level pass: twice as fast as np.array on tuples
-            arr = np.fromiter(chain.from_iterable(splits), float, n * width).reshape(n, width)
-        except TypeError:  # a None split score
-            arr = np.array(splits, dtype=float).reshape(n, width)
-        mean = arr.mean(axis=1)
-        std = np.sqrt(((arr - mean[:, None]) ** 2).mean(axis=1))
-        return mean, std, lens
+    present = filter(None, splits)  # C-level: skips None and empty rows
+    try:
+        flat = np.fromiter(chain.from_iterable(present), float, total)
+    except TypeError:  # a None split score
+        flat = np.array(list(chain.from_iterable(filter(None, splits))), dtype=float)
     full = lens == width
-    if (full | (lens == 0)).all():  # the usual shape: failed trials have no scores
-        try:
-            arr = np.fromiter(chain.from_iterable(splits), float, int(lens.sum()))
-        except TypeError:  # a None split score
-            arr = np.array(list(chain.from_iterable(splits)), dtype=float)
-        arr = arr.reshape(-1, width)
+    if (full | (lens == 0)).all():  # the usual shape: only failed trials lack scores
+        arr = flat.reshape(-1, width)
         mean = np.full(n, np.nan)
         std = np.full(n, np.nan)
         mean[full] = m = arr.mean(axis=1)
-        std[full] = np.sqrt(((arr - m[:, None]) ** 2).mean(axis=1))
+        if with_std:
+            std[full] = np.sqrt(((arr - m[:, None]) ** 2).mean(axis=1))
         return mean, std, lens
-    arr = np.zeros((n, width))
+    arr = np.zeros((n, width))  # ragged: a study resumed with another number of folds
     mask = np.arange(width)[None, :] < lens[:, None]
-    try:
-        flat = np.fromiter(chain.from_iterable(splits), float, int(lens.sum()))
-    except TypeError:  # a None split score
-        flat = np.fromiter(
-            (np.nan if v is None else v for v in chain.from_iterable(splits)), float
-        )
     arr[mask] = flat
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = arr.sum(axis=1) / lens

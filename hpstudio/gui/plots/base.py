@@ -7,6 +7,7 @@ live study pays for the visible tab alone.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,8 @@ class PlotBase(QtWidgets.QWidget):
         self.dirty = True
         self.selected: int | None = None
         self.refresh_count = 0
+        self._last_refresh = -np.inf
+        self._deferred: QtCore.QTimer | None = None  # a throttled redraw waiting its turn
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
@@ -190,10 +193,13 @@ class PlotBase(QtWidgets.QWidget):
         self.columns = columns
         self.metric_name = metric
         self.dirty = True
+        self.cancel_deferred()
 
     def refresh(self) -> None:
         """Recompute every plotted array from the columns."""
         self.refresh_count += 1
+        self._last_refresh = time.monotonic()
+        self.cancel_deferred()  # whatever was deferred is drawn now
         self._refresh()
         self.dirty = False
         self._apply_selection()
@@ -205,6 +211,33 @@ class PlotBase(QtWidgets.QWidget):
     def ensure_fresh(self) -> None:
         if self.dirty:
             self.refresh()
+
+    def refresh_throttled(self, interval_s: float) -> None:
+        """Redraw now, or once ``interval_s`` has passed since the last redraw.
+
+        For plots whose recompute costs too much to repeat at every frame while trials
+        stream in; a redraw that comes due while the tab is hidden waits to be shown."""
+        wait = self._last_refresh + interval_s - time.monotonic()
+        if wait <= 0:
+            self.refresh()
+            return
+        if self._deferred is None:
+            self._deferred = QtCore.QTimer(self)
+            self._deferred.setSingleShot(True)
+            self._deferred.timeout.connect(self._on_deferred)
+        if not self._deferred.isActive():
+            self._deferred.start(int(wait * 1000) + 1)
+
+    def _on_deferred(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.dirty = True  # redrawn when shown
+
+    def cancel_deferred(self) -> None:
+        """Drop a deferred redraw (drawn now, a new study, or the window is closing)."""
+        if self._deferred is not None:
+            self._deferred.stop()
 
     def set_selected(self, number: int | None) -> None:
         self.selected = number

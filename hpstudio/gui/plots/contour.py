@@ -9,7 +9,6 @@ parameters, invisible in the slice plots, show up here.
 from __future__ import annotations
 
 import contextlib
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -77,10 +76,6 @@ class ContourPlot(PlotBase):
         self._rows = np.empty(0, dtype=np.int64)
         self._px = np.empty(0)
         self._py = np.empty(0)
-        self._last_compute = -np.inf
-        self._deferred = QtCore.QTimer(self)
-        self._deferred.setSingleShot(True)
-        self._deferred.timeout.connect(self._on_deferred)
         self._filling_combos = False
 
     # -- parameter choice -------------------------------------------------------------
@@ -125,21 +120,11 @@ class ContourPlot(PlotBase):
     def append(self, start: int) -> None:
         # Grid mode is cheap; interpolation is throttled to MIN_INTERVAL_S.
         if self._mode == MODE_INTERPOLATED:
-            wait = self._last_compute + MIN_INTERVAL_S - time.monotonic()
-            if wait > 0:
-                if not self._deferred.isActive():
-                    self._deferred.start(int(wait * 1000) + 1)
-                return
-        self.refresh()
-
-    def _on_deferred(self) -> None:
-        if self.isVisible():
-            self.refresh()
+            self.refresh_throttled(MIN_INTERVAL_S)
         else:
-            self.dirty = True  # redrawn when shown
+            self.refresh()
 
     def _refresh(self) -> None:
-        self._last_compute = time.monotonic()
         self._sync_combos()
         xname, yname = self.selected_params()
         c = self.columns

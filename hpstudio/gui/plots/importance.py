@@ -9,11 +9,9 @@ every ``MIN_INTERVAL_S`` seconds once its trials come in faster than that.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from hpstudio.gui.plots.analysis import compute_importances, importances_from_columns
 from hpstudio.gui.plots.base import PlotBase, set_ticks
@@ -42,36 +40,18 @@ class ImportancePlot(PlotBase):
         self._set_view(self.widget, self.plot)
         self._add_export_to_menu(self.plot.getViewBox())
         self._importances: dict[str, float] | None = None
-        self._last_compute = -np.inf
-        self._deferred = QtCore.QTimer(self)
-        self._deferred.setSingleShot(True)
-        self._deferred.timeout.connect(self._on_deferred)
 
     def set_columns(self, columns: TrialColumns, metric: str = "score") -> None:
         super().set_columns(columns, metric)
-        self._deferred.stop()
         self._importances = None
         self.bars.setOpts(x0=np.zeros(0), width=np.zeros(0), y=np.zeros(0), height=0.6)
         self.info.setText("")
 
     # -- data -------------------------------------------------------------------------
     def append(self, start: int) -> None:
-        wait = self._last_compute + MIN_INTERVAL_S - time.monotonic()
-        if wait > 0:
-            if not self._deferred.isActive():
-                self._deferred.start(int(wait * 1000) + 1)
-            return
-        self.refresh()
-
-    def _on_deferred(self) -> None:
-        if self.isVisible():
-            self.refresh()
-        else:
-            self.dirty = True  # redrawn when shown
+        self.refresh_throttled(MIN_INTERVAL_S)
 
     def _refresh(self) -> None:
-        self._deferred.stop()
-        self._last_compute = time.monotonic()
         self._show(importances_from_columns(self.columns), int(self.columns.complete.sum()))
 
     def _show(self, importances: dict[str, float], n: int) -> None:
@@ -97,10 +77,6 @@ class ImportancePlot(PlotBase):
                 f"{n} complete trials · {names[-1]} alone explains {values[-1]:.0%} of "
                 "the score variance"
             )
-
-    def shutdown(self) -> None:
-        """Stop the throttle timer (the window is closing)."""
-        self._deferred.stop()
 
     # -- inspection -------------------------------------------------------------------
     def importances(self) -> dict[str, float] | None:

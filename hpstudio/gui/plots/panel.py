@@ -156,7 +156,8 @@ class PlotsPanel(QtWidgets.QWidget):
     def shutdown(self) -> None:
         """Stop timers and background work (call before the app quits)."""
         self._flush_timer.stop()
-        self.importance.shutdown()
+        for plot in self.plots.values():
+            plot.cancel_deferred()
 
     # -- internals --------------------------------------------------------------------
     def _on_tab_changed(self, _index: int) -> None:

@@ -45,7 +45,6 @@ _FINISHED = operator.attrgetter("finished")
 _PARAMS = operator.attrgetter("params")
 _FOLDS = operator.attrgetter("folds")
 _WORKER = operator.attrgetter("worker")
-_ERROR = operator.attrgetter("error")
 
 
 class _Growable:

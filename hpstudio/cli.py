@@ -11,12 +11,12 @@ import math
 import sys
 import time
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from hpstudio import __version__
 from hpstudio.core.errors import HpstudioError
+from hpstudio.demo import demo_spec_path
 
 EXIT_USAGE = 2
 
@@ -39,10 +39,6 @@ options of run, demo and resume: --jobs N (worker processes, default all cores),
 STUDY is a study id or name. The history lives in the per-user data directory unless --db
 (or the HPSTUDIO_DB environment variable) names another file.
 """
-
-
-def demo_spec_path() -> Path:
-    return Path(str(resources.files("hpstudio.demo") / "forest-diabetes.toml"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,8 +127,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def gui_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hpstudio-gui`` launcher: the same options as ``hpstudio gui``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return main(["gui", *args])
+
+
 def _open_gui(args: argparse.Namespace) -> int:
     try:
+        import pyqtgraph  # noqa: F401 - the app's own imports of Qt happen later, inside it
+        from PySide6 import QtWidgets  # noqa: F401
+
         from hpstudio.gui.app import run_app
     except ImportError as exc:
         print(f"hpstudio: error: the desktop app cannot start ({exc}); "

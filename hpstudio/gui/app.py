@@ -28,7 +28,7 @@ from typing import Any
 # start-up for numpy's hundred submodules. Qt itself is imported inside run_app.
 import hpstudio.core.spec  # noqa: F401
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "main", "run_app"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "run_app"]
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -247,18 +247,6 @@ def _apply_resources(app: Any) -> None:
 
 
 def _demo_spec() -> Path:
-    from hpstudio.cli import demo_spec_path
+    from hpstudio.demo import demo_spec_path
 
     return demo_spec_path()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``hpstudio-gui`` launcher: the same options as ``hpstudio gui``."""
-    from hpstudio.cli import main as cli_main
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    return cli_main(["gui", *args])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

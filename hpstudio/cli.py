@@ -134,11 +134,14 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open_gui(args: argparse.Namespace) -> int:
-    try:
-        import pyqtgraph  # noqa: F401 - the app's own imports of Qt happen later, inside it
-        from PySide6 import QtWidgets  # noqa: F401
+    import importlib.util
 
+    try:
         from hpstudio.gui.app import run_app
+
+        for toolkit in ("PySide6", "pyqtgraph"):  # imported later, inside the app
+            if importlib.util.find_spec(toolkit) is None:
+                raise ImportError(f"No module named {toolkit!r}")
     except ImportError as exc:
         print(f"hpstudio: error: the desktop app cannot start ({exc}); "
               "headless commands still work, see hpstudio --help", file=sys.stderr)

@@ -48,7 +48,7 @@ from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.records import TrialRecord, TrialState
 from hpstudio.core.space import FloatRange
 from hpstudio.core.spec import SearchSpec, StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.core.strategies.bayes import BayesStrategy
 from hpstudio.core.study import StudyRunner
 
@@ -148,7 +148,8 @@ def bowl(params: dict[str, Any]) -> float:
 
 
 def synthetic(number: int, params: dict[str, Any]) -> TrialRecord:
-    return TrialRecord(1, number, params, TrialState.COMPLETE, (bowl(params),), None, (0.1,),
+    return TrialRecord(1, number, params, TrialState.COMPLETE, {"score": (bowl(params),)}, None,
+                       (0.1,),
                        (0.01,), 0.0, 1.0)
 
 

@@ -24,7 +24,7 @@ from sklearn.tree import DecisionTreeClassifier
 from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.records import FoldResult, TrialRecord, TrialState
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.core.study import StudyRunner
 
 CASES: dict[str, dict[str, Any]] = {
@@ -84,10 +84,12 @@ def persistence_cost(folder: Path, n: int = 500) -> float:
                                    base_dir=None, n_total=n, data_fingerprint=None, dataset="-")
         times = []
         for number in range(n):
-            folds = tuple(FoldResult(number, k, 0.9, 0.95, 0.1, 0.01, 0.0, 1.0, "1")
+            folds = tuple(FoldResult(number, k, {"score": 0.9}, {"score": 0.95}, 0.1, 0.01, 0.0,
+                                     1.0, "1")
                           for k in range(5))
             trial = TrialRecord(study, number, {"C": 1.0 * number, "kernel": "rbf"},
-                                TrialState.COMPLETE, (0.9,) * 5, (0.95,) * 5, (0.1,) * 5,
+                                TrialState.COMPLETE, {"score": (0.9,) * 5},
+                                {"score": (0.95,) * 5}, (0.1,) * 5,
                                 (0.01,) * 5, 0.0, 1.0, 0, None, folds)
             start = time.perf_counter()
             store.save_trial(trial)

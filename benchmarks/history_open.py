@@ -62,7 +62,7 @@ SPEC = {
 def make_history(path: Path, n_trials: int, seed: int = 0, folds: int = FOLDS) -> int:
     """A history holding one finished study of ``n_trials`` random-search trials, each
     with its ``folds`` fold rows and packed fold timeline, as ``save_trial`` writes them."""
-    from hpstudio.core.store import FOLD_TIMELINE, HistoryStore
+    from hpstudio.core.storage import FOLD_TIMELINE, HistoryStore
 
     spec = {**SPEC, "search": {**SPEC["search"], "n_trials": n_trials},
             "cv": {"folds": folds}}
@@ -164,7 +164,7 @@ def timed(label: str, work: Callable[[], Any], repeat: int = 3) -> tuple[float, 
 
 def bench_core(path: Path, study_id: int) -> dict[str, float]:
     from hpstudio.core.compare import best_so_far
-    from hpstudio.core.store import HistoryStore
+    from hpstudio.core.storage import HistoryStore
 
     figures: dict[str, float] = {}
     with HistoryStore(path) as store:
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.trials:,} trials × {FOLDS} folds to {path} ({size:.0f} MB) in "
               f"{time.perf_counter() - start:.1f} s")
     else:
-        from hpstudio.core.store import HistoryStore
+        from hpstudio.core.storage import HistoryStore
 
         with HistoryStore(path) as store:
             study_id = max(s.id for s in store.list_studies())

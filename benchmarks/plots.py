@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from history_open import make_history
 from PySide6 import QtWidgets
 
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
+from hpstudio.core.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 from hpstudio.gui.plots.panel import PlotsPanel
-from hpstudio.gui.plots.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 
 FOLDS = 5
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from hpstudio.core.executor import Executor, LocalExecutor
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.core.study import StudyRunner
 
 DATASET = "digits"

@@ -152,7 +152,7 @@ def _open_gui(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from hpstudio.core.store import HistoryStore
+    from hpstudio.core.storage import HistoryStore
 
     return HistoryStore(args.db)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hpstudio.core.store import DB_ENV_VAR
+from hpstudio.core.storage import DB_ENV_VAR
 
 
 @pytest.fixture(autouse=True)

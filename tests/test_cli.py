@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hpstudio.cli import main
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 
 IRIS_TREE = """
 name = "{name}"
@@ -73,7 +73,7 @@ def test_demo_then_studies_show_trials_and_export(tmp_path, capsys, db_path):
     assert document["estimator"] == "sklearn.ensemble.RandomForestRegressor"
     assert document["metric"] == "neg_mean_squared_error"
     assert document["score"] == pytest.approx(-3277.5278, abs=1e-3)
-    assert document["study"] == {"id": 1, "name": "forest-diabetes"}
+    assert document["study"] == {"id": 1, "name": "forest-diabetes", "origin": "spec"}
     assert len(document["data_fingerprint"]) == 16
 
     snippet = tmp_path / "best.py"

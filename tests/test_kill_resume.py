@@ -12,6 +12,7 @@ import time
 import pytest
 
 from hpstudio.cli import main
+from hpstudio.core.storage.schema import FOLD_TIMELINE
 
 SPEC = """
 name = "killed"
@@ -73,5 +74,7 @@ def test_sigkill_mid_study_then_resume(tmp_path, capsys):
     for number, row in before.items():
         assert after[number] == row  # finished before the kill: not run again
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT COUNT(*) FROM folds").fetchone()[0] == 18 * 3
+    # each trial holds its folds: 3 splits and 3 timeline entries, none doubled
+    assert conn.execute("SELECT SUM(n_splits), SUM(length(fold_timeline)) FROM trials"
+                        ).fetchone() == (18 * 3, 18 * 3 * FOLD_TIMELINE.itemsize)
     assert conn.execute("SELECT COUNT(*) FROM studies").fetchone()[0] == 1

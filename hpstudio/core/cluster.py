@@ -20,6 +20,7 @@ import queue
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -366,10 +367,11 @@ class DaskExecutor(Executor):
         if isinstance(exc, distributed.KilledWorker):
             # Dask already re-ran it after each death: the fold itself brings workers down.
             return _failed(task, f"the Dask workers running this fold died repeatedly, most "
-                                 f"likely out of memory ({type(exc).__name__}: {exc})")
+                                 f"likely out of memory ({type(exc).__name__}: {exc})",
+                           self._metrics())
         if attempt + 1 >= _MAX_ATTEMPTS:
             return _failed(task, f"the Dask cluster could not run this fold "
-                                 f"({type(exc).__name__}: {exc})")
+                                 f"({type(exc).__name__}: {exc})", self._metrics())
         if self._data is None or self._data.status != "finished":
             self._scatter()  # every worker holding the dataset is gone
         self._submit(task, attempt + 1)
@@ -434,6 +436,9 @@ class DaskExecutor(Executor):
             with contextlib.suppress(Exception):
                 cluster.close(timeout=max(self._timeout, 20))
 
+    def _metrics(self) -> list[str]:
+        return [] if self._context is None else list(self._context.scorers)
+
     def _lost(self, exc: BaseException) -> HpstudioError:
         return HpstudioError(
             f"lost the Dask scheduler at {self.label} ({type(exc).__name__}: {exc}); finished "
@@ -441,7 +446,7 @@ class DaskExecutor(Executor):
         )
 
 
-def _failed(task: FoldTask, error: str) -> FoldResult:
+def _failed(task: FoldTask, error: str, metrics: Iterable[str]) -> FoldResult:
     now = time.time()
-    return FoldResult(task.trial_number, task.fold, math.nan, None, 0.0, 0.0, now, now, "",
-                      error)
+    return FoldResult(task.trial_number, task.fold, dict.fromkeys(metrics, math.nan), None,
+                      0.0, 0.0, now, now, "", error, task.rung)

@@ -1,8 +1,8 @@
 """Best-so-far curves for comparing studies, computed from stored trial columns.
 
 Comparing two searches means asking "which one found a good model sooner?", both in
-trials spent and in time spent. The curves are computed here, without Qt, from the
-column arrays of ``HistoryStore.trial_columns`` so a 100,000-trial study costs a few
+trials spent and in time spent. The curves are computed here, without Qt, from a
+study's trial table (``open_trials``: columns, no records), so a 100,000-trial study costs a few
 vectorised numpy passes, and only the points where the best improved are kept: a step
 line through them is the whole curve.
 """
@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from hpstudio.core.store import StudyRow
+from hpstudio.core.storage import StudyRow
+from hpstudio.core.trials import TrialTable
 
 __all__ = ["BestCurve", "best_so_far", "busy_time", "comparison_warnings", "step_points"]
 
@@ -45,7 +46,7 @@ class BestCurve:
         return self.number.size == 0
 
 
-def best_so_far(columns: Mapping[str, Any], *, study_id: int = 0, name: str = "") -> BestCurve:
+def best_so_far(table: TrialTable, *, study_id: int = 0, name: str = "") -> BestCurve:
     """The running maximum of ``mean_test_score`` over a study's complete trials.
 
     Against trial number the trials are taken in number order (the order they were
@@ -53,12 +54,11 @@ def best_so_far(columns: Mapping[str, Any], *, study_id: int = 0, name: str = ""
     :func:`busy_time`, so a study that was stopped overnight and resumed is not drawn with
     a night-long flat line.
     """
-    number = np.asarray(columns["number"], dtype=np.int64)
-    score = np.asarray(columns["mean_test_score"], dtype=float)
-    started = np.asarray(columns["started"], dtype=float)
-    finished = np.asarray(columns["finished"], dtype=float)
-    state = np.asarray(columns["state"], dtype=object)
-    ok = (state == "complete") & np.isfinite(score)
+    number = table.number
+    score = table.test
+    started = table.col("started")
+    finished = table.col("finished")
+    ok = table.complete
 
     order = np.argsort(number, kind="stable")
     by_number = order[ok[order]]
@@ -135,22 +135,27 @@ def comparison_warnings(studies: Sequence[StudyRow]) -> list[str]:
                                                                         strict=True))
             warnings.append(f"different {label} ({listed}): {what}")
 
-    differs("data", [s.spec.get("data", {}) for s in studies],
-            "the scores were measured on different datasets")
+    data = [_section(s, "data") for s in studies]
+    differs("data", data, "the scores were measured on different datasets")
     prints = [s.data_fingerprint for s in studies]
-    if (len({repr(s.spec.get("data", {})) for s in studies}) == 1 and all(prints)
-            and len(set(prints)) > 1):
+    if len({repr(d) for d in data}) == 1 and all(prints) and len(set(prints)) > 1:
         warnings.append("the data file changed between these studies (different fingerprints): "
                         "the scores were measured on different data")
-    differs("metrics", [s.spec.get("scoring", {}).get("metric") or "score" for s in studies],
+    differs("metrics", [s.metric_label for s in studies],
             "the scores are on different scales and cannot be ranked against each other")
     differs("cross-validation", [_cv(s) for s in studies],
             "the folds differ, so small score differences may be noise")
     return warnings
 
 
+def _section(study: StudyRow, name: str) -> Any:
+    """A section of the study's spec, or of its description when it has no spec."""
+    source = study.spec if study.spec is not None else study.description
+    return source.get(name, {})
+
+
 def _cv(study: StudyRow) -> dict[str, Any]:
-    cv = study.spec.get("cv", {})
+    cv = _section(study, "cv")
     return {"folds": cv.get("folds", 5), "shuffle": cv.get("shuffle", False),
             "seed": cv.get("seed")}
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpstudio.core.records import FoldResult
+from hpstudio.core.records import SCORE, Budget, FoldResult
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class EvaluationContext:
     allowed_packages: tuple[str, ...] = field(default=())
 
     @property
+    def scorers(self) -> dict[str, str | None]:
+        """Metric key -> scorer name (None: the estimator's own ``score``)."""
+        return {SCORE: self.metric}
+
+    @property
     def key(self) -> tuple[Any, ...]:
         return (self.data_path, self.estimator_class, repr(sorted(self.fixed_params.items())),
                 self.numeric_columns, self.categorical_columns, self.folds, self.shuffle,
@@ -53,6 +58,8 @@ class FoldTask:
     trial_number: int
     fold: int
     params: dict[str, Any]
+    rung: int = 0
+    budget: Budget | None = None
 
 
 def context_for(spec: Any, dataset: Any, estimator_class: type,
@@ -79,7 +86,7 @@ class _WorkerState:
     y: Any = None
     splits: ClassVar[list[tuple[np.ndarray, np.ndarray]]] = []
     base_estimator: Any = None
-    scorer: Any = None
+    scorers: ClassVar[dict[str, Any]] = {}
 
 
 def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> _WorkerState:
@@ -101,7 +108,7 @@ def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> 
     state.X, state.y = X, y
     state.splits = list(make_splitter(context, y).split(X, y))
     state.base_estimator = build_estimator(context)
-    state.scorer = None
+    state.scorers = {}
     state.key = context.key
     return state
 
@@ -156,11 +163,10 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
     ``data`` is the (X, y) pair when the worker received it in memory rather than as
     ``context.data_path``.
     """
-    from sklearn.metrics import check_scoring
-
     started = time.time()
     worker = str(os.getpid())
     fit_time = score_time = 0.0
+    train_scores: dict[str, float] | None = None
     try:
         state = prepare(context, data)
         train, test = state.splits[task.fold]
@@ -171,19 +177,34 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
             fit_start = time.time()
             estimator.fit(X_train, y_train)
             fit_time = time.time() - fit_start
-            if state.scorer is None:
-                state.scorer = check_scoring(estimator, scoring=context.metric)
+            scorers = _scorers(state, context, estimator)
             score_start = time.time()
-            test_score = float(state.scorer(estimator, X_test, y_test))
+            test_scores = _score(scorers, estimator, X_test, y_test)
             score_time = time.time() - score_start
-            train_score = (float(state.scorer(estimator, X_train, y_train))
-                           if context.train_score else None)
+            if context.train_score:
+                train_scores = _score(scorers, estimator, X_train, y_train)
         error = None
     except Exception as exc:  # a fit that raises marks the trial failed; the study goes on
-        test_score, train_score = float("nan"), None
+        test_scores = dict.fromkeys(context.scorers, float("nan"))
+        train_scores = None
         error = _describe_error(exc)
-    return FoldResult(task.trial_number, task.fold, test_score, train_score, fit_time,
-                      score_time, started, time.time(), worker, error)
+    return FoldResult(task.trial_number, task.fold, test_scores, train_scores, fit_time,
+                      score_time, started, time.time(), worker, error, task.rung)
+
+
+def _scorers(state: _WorkerState, context: EvaluationContext,
+             estimator: Any) -> dict[str, Any]:
+    """The study's scorers, built once per worker and study (``check_scoring`` is slow)."""
+    if not state.scorers:
+        from sklearn.metrics import check_scoring
+
+        state.scorers = {key: check_scoring(estimator, scoring=name)
+                         for key, name in context.scorers.items()}
+    return state.scorers
+
+
+def _score(scorers: dict[str, Any], estimator: Any, X: Any, y: Any) -> dict[str, float]:
+    return {key: float(scorer(estimator, X, y)) for key, scorer in scorers.items()}
 
 
 def _describe_error(exc: BaseException) -> str:

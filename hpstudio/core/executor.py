@@ -44,6 +44,12 @@ class Executor(ABC):
     def cancel_pending(self) -> None:
         """Drop tasks that have not started; running ones finish and are still reported."""
 
+    def cancel_trial(self, number: int, rung: int = 0) -> None:  # noqa: B027 - optional
+        """Drop the tasks of one trial that have not started (it was stopped early).
+
+        Its running folds may still be reported; the study loop ignores them. A backend
+        that cannot cancel single tasks leaves them to run."""
+
     def close(self) -> None:  # noqa: B027 - optional: not every backend holds resources
         """Release what ``start`` set up (files, connections)."""
 
@@ -124,6 +130,11 @@ class LocalExecutor(Executor):
             if future.cancel():
                 del self._futures[future]
 
+    def cancel_trial(self, number: int, rung: int = 0) -> None:
+        for future, task in list(self._futures.items()):
+            if task.trial_number == number and task.rung == rung and future.cancel():
+                del self._futures[future]
+
     def close(self) -> None:
         """Drop queued folds; give running ones ``STOP_GRACE_SECONDS``, then kill the workers.
 
@@ -139,6 +150,57 @@ class LocalExecutor(Executor):
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
+
+
+class SerialExecutor(Executor):
+    """Folds run one after the other in this process, when results are asked for.
+
+    For notebooks and tests: no process is started, nothing is pickled, a breakpoint in
+    an estimator stops where a user expects, and a study loop test runs in milliseconds.
+    The data is handed over in memory, as a cluster would."""
+
+    def __init__(self) -> None:
+        self._queue: list[FoldTask] = []
+        self._context: EvaluationContext | None = None
+        self._data: tuple[Any, Any] | None = None
+
+    @property
+    def n_workers(self) -> int:
+        return 1
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._queue)
+
+    def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
+        from dataclasses import replace
+
+        self._context = replace(context, data_path=f"memory://{id(X)}-{id(y)}")
+        self._data = (X, y)
+        return self._context
+
+    def submit(self, task: FoldTask) -> None:
+        assert self._context is not None, "start() first"
+        self._queue.append(task)
+
+    def results(self, timeout: float | None) -> list[FoldResult]:
+        """Run the oldest queued fold and hand its result back."""
+        if not self._queue:
+            return []
+        assert self._context is not None
+        task = self._queue.pop(0)
+        return [evaluate_fold(self._context, task, data=self._data)]
+
+    def cancel_pending(self) -> None:
+        self._queue.clear()
+
+    def cancel_trial(self, number: int, rung: int = 0) -> None:
+        self._queue = [t for t in self._queue
+                       if not (t.trial_number == number and t.rung == rung)]
+
+    def close(self) -> None:
+        self._queue.clear()
+        self._data = None
 
 
 def dump_dataset(folder: Path, X: Any, y: Any) -> str:

@@ -16,17 +16,24 @@ from typing import Any
 import numpy as np
 
 from hpstudio.core.errors import HpstudioError
-from hpstudio.core.records import TrialRecord
-from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import StudyRow
+from hpstudio.core.records import SCORE, TrialRecord
+from hpstudio.core.storage import StudyRow
 
 _TRUSTED_MODEL_PACKAGES = ("sklearn", "numpy", "scipy", "builtins")
 _JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 
 def best_trial(trials: Sequence[TrialRecord]) -> TrialRecord | None:
+    """The complete trial with the best mean test score of the refit metric.
+
+    As scikit-learn's halving searches choose, only trials of the highest rung reached
+    (the largest budget) compete; ties go to the lower trial number."""
     complete = [t for t in trials if t.ok and not math.isnan(t.mean_test_score)]
-    return max(complete, key=lambda t: (t.mean_test_score, -t.number), default=None)
+    if not complete:
+        return None
+    top = max(t.rung for t in complete)
+    return max((t for t in complete if t.rung == top),
+               key=lambda t: (t.mean_test_score, -t.number))
 
 
 def pick_trial(trials: Sequence[TrialRecord], number: int | None) -> TrialRecord:
@@ -43,21 +50,32 @@ def pick_trial(trials: Sequence[TrialRecord], number: int | None) -> TrialRecord
 
 
 def params_document(study: StudyRow, trial: TrialRecord) -> dict[str, Any]:
+    """The chosen trial's parameters and how they were scored, as a JSON document.
+
+    A study without a spec (recorded or imported) says what its description holds."""
     spec = study.spec
-    return {
-        "study": {"id": study.id, "name": study.name},
+    described = study.description
+    document = {
+        "study": {"id": study.id, "name": study.name, "origin": study.origin.value},
         "trial": trial.number,
-        "estimator": spec["estimator"]["class"],
+        "estimator": study.estimator,
         "params": trial.params,
-        "fixed_params": _decode_none(spec["estimator"].get("fixed", {})),
+        "fixed_params": (_decode_none(spec["estimator"].get("fixed", {})) if spec
+                         else described.get("fixed_params", {})),
         "score": trial.mean_test_score,
         "std_score": trial.std_test_score,
-        "metric": spec.get("scoring", {}).get("metric") or "score",
-        "cv": spec.get("cv", {}),
-        "data": spec["data"],
+        "metric": study.metric_label,
+        "cv": spec.get("cv", {}) if spec else described.get("cv", {}),
+        "data": spec["data"] if spec else described.get("data", {}),
         "data_fingerprint": study.data_fingerprint,
         "versions": study.versions,
     }
+    if len(trial.metrics) > 1:
+        document["scores"] = {m: trial.mean_test(m) for m in trial.metrics}
+    if trial.budget is not None:
+        document["budget"] = {"resource": trial.budget.resource,
+                              "amount": trial.budget.amount, "rung": trial.rung}
+    return document
 
 
 def write_params_json(path: str | Path, study: StudyRow, trial: TrialRecord) -> None:
@@ -67,7 +85,7 @@ def write_params_json(path: str | Path, study: StudyRow, trial: TrialRecord) -> 
 
 def python_snippet(study: StudyRow, trial: TrialRecord) -> str:
     """A runnable script that builds the estimator with the chosen parameters."""
-    spec = StudySpec.from_dict(study.spec, base_dir=study.base_dir)
+    spec = study.study_spec("write a runnable snippet")
     module, _, cls = spec.estimator.cls.rpartition(".")
     params = {**dict(spec.estimator.fixed), **trial.params}
     args = ",\n".join(f"    {name}={_literal(value)}" for name, value in params.items())
@@ -103,40 +121,60 @@ def python_snippet(study: StudyRow, trial: TrialRecord) -> str:
 
 
 def cv_results_frame(trials: Sequence[TrialRecord]) -> Any:
-    """All trials as a DataFrame with ``cv_results_`` column names, plus state and error."""
+    """All trials as a DataFrame with ``cv_results_`` column names, plus state and error.
+
+    As scikit-learn names them: ``split{k}_test_score``, ``mean_test_score``,
+    ``rank_test_score`` with one metric; ``split{k}_test_{metric}``, ``mean_test_{metric}``,
+    ``rank_test_{metric}`` for each of several; ``iter`` and ``n_resources`` when trials
+    ran at rungs of successive halving. Failed and pruned trials rank last."""
     import pandas as pd
     from scipy.stats import rankdata
 
     names = list(dict.fromkeys(name for t in trials for name in t.params))
+    metrics = list(dict.fromkeys(m for t in trials for m in t.metrics)) or [SCORE]
+    halving = any(t.rung or t.budget is not None for t in trials)
     rows: list[dict[str, Any]] = []
     for t in trials:
-        row: dict[str, Any] = {
-            "number": t.number,
+        row: dict[str, Any] = {"number": t.number}
+        if halving:
+            row["iter"] = t.rung
+            row["n_resources"] = None if t.budget is None else t.budget.amount
+        row.update({
             "mean_fit_time": t.mean_fit_time,
             "std_fit_time": float(np.std(t.fit_times)) if t.fit_times else math.nan,
             "mean_score_time": t.mean_score_time,
             "std_score_time": float(np.std(t.score_times)) if t.score_times else math.nan,
-        }
+        })
         row.update({f"param_{n}": t.params.get(n) for n in names})
         row["params"] = json.dumps(t.params, default=_plain)
-        row.update({f"split{k}_test_score": v for k, v in enumerate(t.split_test_scores)})
-        row["mean_test_score"] = t.mean_test_score
-        row["std_test_score"] = t.std_test_score
-        if t.split_train_scores is not None:
-            row.update({f"split{k}_train_score": v for k, v in enumerate(t.split_train_scores)})
-            row["mean_train_score"] = t.mean_train_score
-            row["std_train_score"] = t.std_train_score
+        for metric in metrics:
+            splits = t.test_scores.get(metric, ())
+            row.update({f"split{k}_test_{metric}": v for k, v in enumerate(splits)})
+            row[f"mean_test_{metric}"] = t.mean_test(metric)
+            row[f"std_test_{metric}"] = t.std_test(metric)
+            row[f"rank_test_{metric}"] = 0  # filled below, over all trials
+        if t.train_scores is not None:
+            for metric in metrics:
+                splits = t.train_scores.get(metric, ())
+                row.update({f"split{k}_train_{metric}": v for k, v in enumerate(splits)})
+                row[f"mean_train_{metric}"] = _mean_or_nan(splits)
+                row[f"std_train_{metric}"] = float(np.std(splits)) if splits else math.nan
         row["state"] = t.state.value
         row["error"] = t.error or ""
         rows.append(row)
     frame = pd.DataFrame(rows)
     if len(frame):
-        scores = frame["mean_test_score"].to_numpy(dtype=float)
-        # scikit-learn ranks failed (NaN) candidates last, with 'min' ties
-        filled = np.where(np.isnan(scores), -np.inf, scores)
-        frame.insert(frame.columns.get_loc("std_test_score") + 1, "rank_test_score",
-                     rankdata(-filled, method="min").astype(int))
+        usable = (frame["state"] == "complete").to_numpy()
+        for metric in metrics:
+            scores = frame[f"mean_test_{metric}"].to_numpy(dtype=float)
+            # scikit-learn ranks failed (NaN) candidates last, with 'min' ties
+            filled = np.where(np.isnan(scores) | ~usable, -np.inf, scores)
+            frame[f"rank_test_{metric}"] = rankdata(-filled, method="min").astype(int)
     return frame
+
+
+def _mean_or_nan(values: Sequence[float]) -> float:
+    return float(np.average(np.asarray(values, dtype=float))) if len(values) else math.nan
 
 
 def write_trials_csv(path: str | Path, trials: Sequence[TrialRecord]) -> None:
@@ -153,7 +191,7 @@ def refit_model(study: StudyRow, trial: TrialRecord, path: str | Path,
     from hpstudio.core.evaluate import build_estimator, context_for
 
     path = Path(path)
-    spec = StudySpec.from_dict(study.spec, base_dir=study.base_dir)
+    spec = study.study_spec("refit a model")
     cls = spec.validate(allowed_packages)
     dataset = load_dataset(spec.data)
     context = context_for(spec, dataset, cls, tuple(allowed_packages))

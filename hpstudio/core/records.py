@@ -1,22 +1,34 @@
 """Immutable records that flow from the study loop to storage, the CLI and the GUI.
 
-Every consumer (SQLite store, trial table, plots, exports) reads these frozen
-dataclasses, so none of them can mutate what another one sees.
+Every consumer (the history, the trial table, plots, exports) reads these frozen
+dataclasses, so none of them can change what another one sees.
+
+The records are cut wider than one estimator scored by one metric on k folds of all the
+rows: a fold carries a score per metric, a trial names the metric that ranks it
+(``refit``), a candidate may run on a budget (a resource and an amount) at a rung of
+successive halving, and a trial may be stopped early (``pruned``). A study with one
+metric is the case where the only metric is called ``"score"``, as in scikit-learn's
+``cv_results_``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+#: The key of the only metric of a single-metric study (scikit-learn's ``_score`` names).
+SCORE = "score"
+
 
 class TrialState(StrEnum):
-    """A trial is stored only once it has ended, so there are just two states."""
+    """A trial is stored only once it has ended."""
 
     COMPLETE = "complete"
     FAILED = "failed"
+    PRUNED = "pruned"  # stopped early by the strategy; holds the folds it ran
 
 
 class StudyStatus(StrEnum):
@@ -27,64 +39,133 @@ class StudyStatus(StrEnum):
     INTERRUPTED = "interrupted"  # was running when its process died; resumable
 
 
+class StudyOrigin(StrEnum):
+    """Where a stored study came from; only ``spec`` studies can always be run again."""
+
+    SPEC = "spec"  # run from a study spec (the app, `hpstudio run`)
+    PYTHON = "python"  # run from Python code (hpstudio.tune)
+    RECORDED = "recorded"  # a fitted scikit-learn / scikit-optimize search, stored as it was
+    IMPORTED = "imported"  # read from another tool's results (a cv_results_ CSV, Optuna)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """What a candidate may spend at its rung: ``amount`` of ``resource``.
+
+    The resource is ``n_samples`` (rows of each training fold) or the name of an estimator
+    parameter such as ``n_estimators`` or ``max_iter``, as in scikit-learn's halving
+    searches."""
+
+    resource: str
+    amount: float
+
+
 @dataclass(frozen=True, slots=True)
 class FoldResult:
     """One fit + score on one cross-validation split, as a worker reports it."""
 
     trial_number: int
     fold: int
-    test_score: float | None
-    train_score: float | None
+    test_scores: Mapping[str, float]  # metric key -> score (NaN when the fold failed)
+    train_scores: Mapping[str, float] | None  # None when train scores were not asked for
     fit_time: float
     score_time: float
     started: float  # wall clock (epoch seconds) when the worker began the fit
     finished: float
-    worker: str  # process id of the worker, for the timeline
+    worker: str  # the worker's label, for the timeline
     error: str | None = None
+    rung: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A point of the search space that a strategy proposes."""
+    """A point of the search space that a strategy proposes, at a rung and budget."""
 
     number: int
     params: dict[str, Any]
     subspace: int = 0
+    rung: int = 0
+    budget: Budget | None = None
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """(number, rung): a trial's identity within its study."""
+        return (self.number, self.rung)
 
 
 @dataclass(frozen=True, slots=True)
 class TrialRecord:
-    """A finished trial: what `cv_results_` would hold for one candidate, plus timing."""
+    """A finished trial: what ``cv_results_`` holds for one candidate, plus timing.
+
+    ``test_scores`` maps each metric key to the scores of the splits, in split order;
+    ``refit`` is the key of the metric that ranks trials (``mean_test_score`` and the other
+    single-metric names read that metric). ``value`` stands in for the mean when a trial
+    was imported without per-split scores."""
 
     study_id: int
     number: int
     params: dict[str, Any]
     state: TrialState
-    split_test_scores: tuple[float, ...]
-    split_train_scores: tuple[float, ...] | None
+    test_scores: Mapping[str, tuple[float, ...]]
+    train_scores: Mapping[str, tuple[float, ...]] | None
     fit_times: tuple[float, ...]
     score_times: tuple[float, ...]
     started: float
     finished: float
     subspace: int = 0
     error: str | None = None
+    refit: str = SCORE
+    rung: int = 0
+    budget: Budget | None = None
+    value: float | None = None
     folds: tuple[FoldResult, ...] = field(default=(), compare=False, repr=False)
 
     @property
+    def key(self) -> tuple[int, int]:
+        return (self.number, self.rung)
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.test_scores)
+
+    @property
+    def split_test_scores(self) -> tuple[float, ...]:
+        return self.test_scores.get(self.refit, ())
+
+    @property
+    def split_train_scores(self) -> tuple[float, ...] | None:
+        return None if self.train_scores is None else self.train_scores.get(self.refit)
+
+    def mean_test(self, metric: str) -> float:
+        splits = self.test_scores.get(metric, ())
+        if not splits and metric == self.refit and self.value is not None:
+            return float(self.value)
+        return _mean(splits)
+
+    def std_test(self, metric: str) -> float:
+        return _std(self.test_scores.get(metric, ()))
+
+    def mean_train(self, metric: str) -> float | None:
+        if self.train_scores is None or metric not in self.train_scores:
+            return None
+        return _mean(self.train_scores[metric])
+
+    @property
     def mean_test_score(self) -> float:
-        return _mean(self.split_test_scores)
+        return self.mean_test(self.refit)
 
     @property
     def std_test_score(self) -> float:
-        return _std(self.split_test_scores)
+        return self.std_test(self.refit)
 
     @property
     def mean_train_score(self) -> float | None:
-        return None if self.split_train_scores is None else _mean(self.split_train_scores)
+        return self.mean_train(self.refit)
 
     @property
     def std_train_score(self) -> float | None:
-        return None if self.split_train_scores is None else _std(self.split_train_scores)
+        train = self.split_train_scores
+        return None if train is None else _std(train)
 
     @property
     def mean_fit_time(self) -> float:
@@ -101,6 +182,11 @@ class TrialRecord:
     @property
     def ok(self) -> bool:
         return self.state is TrialState.COMPLETE
+
+
+def single_metric(scores: tuple[float, ...]) -> dict[str, tuple[float, ...]]:
+    """The ``test_scores`` of a single-metric trial."""
+    return {SCORE: scores}
 
 
 def _mean(values: tuple[float, ...]) -> float:
@@ -142,3 +228,6 @@ class StudySummary:
     finished: float | None
     stop_reason: str | None
     note: str = ""
+    origin: StudyOrigin = StudyOrigin.SPEC
+    n_pruned: int = 0
+    has_spec: bool = True  # False: shown read-only (plots, table, parameters), never run

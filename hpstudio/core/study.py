@@ -16,7 +16,7 @@ from typing import Any
 
 from hpstudio.core.data import Dataset, load_dataset
 from hpstudio.core.errors import DataError, HpstudioError, StoreError
-from hpstudio.core.evaluate import FoldTask, context_for
+from hpstudio.core.evaluate import EvaluationContext, FoldTask, context_for, make_splitter
 from hpstudio.core.events import (
     StudyEnded,
     StudyEvent,
@@ -27,9 +27,16 @@ from hpstudio.core.events import (
     TrialFinished,
 )
 from hpstudio.core.executor import STOP_GRACE_SECONDS, Executor, LocalExecutor
-from hpstudio.core.records import Candidate, FoldResult, StudyStatus, TrialRecord, TrialState
+from hpstudio.core.records import (
+    SCORE,
+    Candidate,
+    FoldResult,
+    StudyStatus,
+    TrialRecord,
+    TrialState,
+)
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryRepository
 from hpstudio.core.strategies import Strategy, make_strategy
 
 Listener = Callable[[StudyEvent], None]
@@ -55,8 +62,8 @@ class _Progress:
     n_failed: int = 0
     best: TrialRecord | None = None
     since_improvement: int = 0
-    in_progress: dict[int, Candidate] = field(default_factory=dict)
-    folds: dict[int, dict[int, FoldResult]] = field(default_factory=dict)
+    in_progress: dict[tuple[int, int], Candidate] = field(default_factory=dict)
+    folds: dict[tuple[int, int], dict[int, FoldResult]] = field(default_factory=dict)
 
     def record(self, trial: TrialRecord) -> None:
         if trial.ok:
@@ -73,7 +80,7 @@ class _Progress:
 class StudyRunner:
     """Runs or resumes one study at a time; pause/stop may be called from any thread."""
 
-    def __init__(self, store: HistoryStore, *, n_jobs: int | None = None,
+    def __init__(self, store: HistoryRepository, *, n_jobs: int | None = None,
                  executor: Executor | None = None, listener: Listener | None = None,
                  allowed_packages: Iterable[str] = ()) -> None:
         self.store = store
@@ -115,16 +122,18 @@ class StudyRunner:
             if row.status is StudyStatus.RUNNING:
                 raise StoreError(f"study #{study_id} {row.name!r} is running in another process; "
                                  "wait for it or stop it first")
-            spec = StudySpec.from_dict(row.spec, base_dir=row.base_dir)
+            spec = row.study_spec("resume it")
             previous_elapsed = row.elapsed
         assert spec is not None
         estimator_class = spec.validate(self.allowed_packages)
         dataset = load_dataset(spec.data)
         fingerprint = dataset.fingerprint()
+        context = context_for(spec, dataset, estimator_class, self.allowed_packages)
+        n_splits = count_splits(context, dataset)
         if study_id is None:
             study_id = self.store.create_study(
                 spec.to_dict(), base_dir=spec.data.base_dir, n_total=spec.planned_trials(),
-                data_fingerprint=fingerprint, dataset=spec.data.label)
+                data_fingerprint=fingerprint, dataset=spec.data.label, n_splits=n_splits)
         else:
             stored = self.store.get_study(study_id).data_fingerprint
             if stored and stored != fingerprint:
@@ -134,10 +143,12 @@ class StudyRunner:
                     "start a new study instead"
                 )
             self.store.mark_running(study_id, spec.planned_trials())
-        return self._run(study_id, spec, dataset, estimator_class, resumed, previous_elapsed)
+            self.store.set_n_splits(study_id, n_splits)
+        return self._run(study_id, spec, dataset, context, n_splits, resumed, previous_elapsed)
 
-    def _run(self, study_id: int, spec: StudySpec, dataset: Dataset, estimator_class: type,
-             resumed: bool, previous_elapsed: float) -> StudyOutcome:
+    def _run(self, study_id: int, spec: StudySpec, dataset: Dataset,
+             context: EvaluationContext, n_splits: int, resumed: bool,
+             previous_elapsed: float) -> StudyOutcome:
         started = time.time()
         progress = _Progress()
         finished = self.store.load_trials(study_id)
@@ -152,10 +163,9 @@ class StudyRunner:
             self._log(f"{dataset.dropped_rows} rows without a target value were left out")
         status, reason = StudyStatus.FAILED, "ended unexpectedly"
         try:
-            context = context_for(spec, dataset, estimator_class, self.allowed_packages)
             self.executor.start(context, dataset.X, dataset.y)
             status, reason = self._loop(study_id, spec, strategy, progress, started,
-                                        previous_elapsed)
+                                        previous_elapsed, n_splits)
         except KeyboardInterrupt:
             status, reason = StudyStatus.STOPPED, "interrupted (Ctrl+C)"
             raise
@@ -178,9 +188,9 @@ class StudyRunner:
                             progress.n_failed, previous_elapsed + time.time() - started)
 
     def _loop(self, study_id: int, spec: StudySpec, strategy: Strategy, progress: _Progress,
-              started: float, previous_elapsed: float) -> tuple[StudyStatus, str | None]:
+              started: float, previous_elapsed: float,
+              folds: int) -> tuple[StudyStatus, str | None]:
         executor = self.executor
-        folds = spec.cv.folds
         # Two waves of tasks queued per worker: enough that none idles at a trial boundary,
         # few enough that pause and stop act within one fold's time.
         queue_depth = 2 * executor.n_workers
@@ -204,9 +214,10 @@ class StudyRunner:
                     if candidate is None:
                         exhausted = True
                         break
-                    progress.in_progress[candidate.number] = candidate
+                    progress.in_progress[candidate.key] = candidate
                     for fold in range(folds):
-                        executor.submit(FoldTask(candidate.number, fold, candidate.params))
+                        executor.submit(FoldTask(candidate.number, fold, candidate.params,
+                                                 candidate.rung, candidate.budget))
             if executor.in_flight == 0:
                 if self._stop.is_set():
                     return StudyStatus.STOPPED, self._stop_reason
@@ -224,7 +235,7 @@ class StudyRunner:
                 self._log("resumed")
                 self.listener(StudyResumed(study_id))
             for result in executor.results(timeout=_POLL_SECONDS):
-                trial = self._collect(study_id, result, progress, folds)
+                trial = self._collect(study_id, result, progress, folds, strategy)
                 if trial is None:
                     continue
                 self.store.save_trial(trial)  # stored before anyone is told
@@ -240,39 +251,63 @@ class StudyRunner:
             if limit and previous_elapsed + time.time() - started >= limit:
                 self.stop(f"time limit of {limit:g} s reached")
 
-    def _collect(self, study_id: int, result: FoldResult, progress: _Progress,
-                 folds: int) -> TrialRecord | None:
-        """Add a fold's result; return the trial once all its folds are in."""
-        candidate = progress.in_progress.get(result.trial_number)
+    def _collect(self, study_id: int, result: FoldResult, progress: _Progress, folds: int,
+                 strategy: Strategy) -> TrialRecord | None:
+        """Add a fold's result; return the trial once all its folds are in, or once the
+        strategy stops it early (pruned, with the folds it ran)."""
+        key = (result.trial_number, result.rung)
+        candidate = progress.in_progress.get(key)
         if candidate is None:
-            return None  # a late duplicate of a trial already stored
-        by_fold = progress.folds.setdefault(result.trial_number, {})
+            return None  # a late fold of a trial already stored (a repeat, or pruned)
+        by_fold = progress.folds.setdefault(key, {})
         by_fold[result.fold] = result
-        if len(by_fold) < folds:
+        done = [by_fold[k] for k in sorted(by_fold)]
+        pruned = len(by_fold) < folds and strategy.hear_fold(candidate, result, done)
+        if len(by_fold) < folds and not pruned:
             return None
-        del progress.in_progress[result.trial_number]
-        del progress.folds[result.trial_number]
-        return make_trial(study_id, candidate, [by_fold[k] for k in range(folds)])
+        del progress.in_progress[key]
+        del progress.folds[key]
+        if pruned:
+            self.executor.cancel_trial(candidate.number, candidate.rung)
+        return make_trial(study_id, candidate, done, pruned=pruned)
 
     def _log(self, message: str, level: str = "info") -> None:
         self.listener(StudyLog(message, level))
 
 
-def make_trial(study_id: int, candidate: Candidate, folds: list[FoldResult]) -> TrialRecord:
-    """A trial record from its folds; any fold error makes the whole trial failed."""
+def make_trial(study_id: int, candidate: Candidate, folds: list[FoldResult], *,
+               pruned: bool = False, refit: str = SCORE) -> TrialRecord:
+    """A trial record from its folds (in fold order); any fold error makes the whole
+    trial failed, a trial stopped early is pruned."""
     errors = [f"fold {f.fold}: {f.error}" for f in folds if f.error]
-    train: tuple[float, ...] | None = None
-    if all(f.train_score is not None for f in folds):
-        train = tuple(float(f.train_score) for f in folds)  # type: ignore[arg-type]
+    metrics = list(dict.fromkeys(m for f in folds for m in f.test_scores)) or [refit]
+    test = {m: tuple(_score(f.test_scores.get(m)) for f in folds) for m in metrics}
+    train: dict[str, tuple[float, ...]] | None = None
+    if all(f.train_scores is not None for f in folds):
+        train = {m: tuple(_score(f.train_scores.get(m)) for f in folds)  # type: ignore[union-attr]
+                 for m in metrics}
+    state = TrialState.FAILED if errors else TrialState.PRUNED if pruned else TrialState.COMPLETE
     return TrialRecord(
         study_id=study_id, number=candidate.number, params=_plain(candidate.params),
-        state=TrialState.FAILED if errors else TrialState.COMPLETE,
-        split_test_scores=tuple(math.nan if f.test_score is None else f.test_score for f in folds),
-        split_train_scores=train, fit_times=tuple(f.fit_time for f in folds),
+        state=state, test_scores=test, train_scores=train,
+        fit_times=tuple(f.fit_time for f in folds),
         score_times=tuple(f.score_time for f in folds),
         started=min(f.started for f in folds), finished=max(f.finished for f in folds),
-        subspace=candidate.subspace, error=errors[0] if errors else None, folds=tuple(folds),
+        subspace=candidate.subspace, error=errors[0] if errors else None,
+        refit=refit if refit in test else metrics[0], rung=candidate.rung,
+        budget=candidate.budget, folds=tuple(folds),
     )
+
+
+def count_splits(context: EvaluationContext, dataset: Dataset) -> int:
+    """How many splits the study's splitter makes of this data (every progress figure,
+    ETA and cost preview counts them)."""
+    splitter = make_splitter(context, dataset.y)
+    return int(splitter.get_n_splits(dataset.X, dataset.y))
+
+
+def _score(value: float | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from hpstudio.core.refine import (
     refine_spec,
 )
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import default_db_path
+from hpstudio.core.storage import default_db_path
 from hpstudio.gui.widgets.compare_view import CompareView
 from hpstudio.gui.widgets.export_dialog import ExportDialog
 from hpstudio.gui.widgets.studies_browser import StudiesBrowser
@@ -199,7 +199,7 @@ class HistoryController(QtCore.QObject):
     def duplicate_study(self, study_id: int) -> None:
         try:
             row = self.store.get_study(study_id)
-            spec = StudySpec.from_dict(row.spec, base_dir=row.base_dir)
+            spec = row.study_spec("duplicate it")
         except HpstudioError as exc:
             self._error("Cannot duplicate", str(exc))
             return
@@ -218,12 +218,12 @@ class HistoryController(QtCore.QObject):
             return None
         try:
             rows = [self.store.get_study(i) for i in study_ids]
-            curves = [best_so_far(self.store.trial_columns(r.id), study_id=r.id, name=r.name)
+            curves = [best_so_far(self.store.open_trials(r.id), study_id=r.id, name=r.name)
                       for r in rows]
         except HpstudioError as exc:
             self._error("Cannot compare", str(exc))
             return None
-        metrics = {r.spec.get("scoring", {}).get("metric") or "score" for r in rows}
+        metrics = {r.metric_label for r in rows}
         view = CompareView(curves, metric=" / ".join(sorted(metrics)),
                            warnings=comparison_warnings(rows), parent=self.window)
         self._keep(view)
@@ -237,7 +237,7 @@ class HistoryController(QtCore.QObject):
     def refine(self, study_id: int) -> RefineDialog | None:
         try:
             row = self.store.get_study(study_id)
-            spec = StudySpec.from_dict(row.spec, base_dir=row.base_dir)
+            spec = row.study_spec("refine it")
             trials = self.store.load_trials(study_id)
             dialog = RefineDialog(spec, trials, parent=self.window)
         except HpstudioError as exc:

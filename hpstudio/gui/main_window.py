@@ -56,11 +56,12 @@ from PySide6.QtWidgets import (
 )
 
 from hpstudio.core.errors import HpstudioError
-from hpstudio.core.records import StudyStatus
+from hpstudio.core.records import StudyStatus, TrialState
 from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
-from hpstudio.core.store import default_db_path
+from hpstudio.core.storage import default_db_path
 from hpstudio.gui.models import TrialFilterProxy, TrialTableModel
 from hpstudio.gui.runner import QtStudyRunner, RunClock, RunRequest, RunResult
+from hpstudio.gui.session import StudySession
 from hpstudio.gui.widgets.editor import StudyEditor
 from hpstudio.gui.widgets.log_panel import LogPanel
 from hpstudio.gui.widgets.trial_details import TrialDetails
@@ -75,7 +76,6 @@ HISTORY_FILTER = "hpstudio history (*.db *.sqlite *.sqlite3 *.hpstudio);;All fil
 SETTINGS_DIR_ENV = "HPSTUDIO_SETTINGS_DIR"
 MAX_RECENT = 8
 _RESUMABLE = frozenset({StudyStatus.STOPPED, StudyStatus.INTERRUPTED, StudyStatus.FAILED})
-_FLUSH_MS = 50  # trials arriving faster than this are added to the table in one batch
 _CLOCK_MS = 1000
 
 
@@ -156,10 +156,12 @@ class MainWindow(QMainWindow):
         self._viewing_stored = False
         self._resumable_id: int | None = None  # the shown study, if it was stopped or failed
         self._close_when_idle = False
-        self._pending: list[Any] = []
         self._run = RunClock()
         self._setup_done = False
         self._columns_fitted = False
+        self._follow = True  # keep the newest row in view while trials arrive
+        self.session = StudySession(self)
+        self.session.appended.connect(self._on_rows_added)
 
         self._build_central()
         self._build_docks()
@@ -175,7 +177,7 @@ class MainWindow(QMainWindow):
 
     # ----- construction -------------------------------------------------------------------
     def _build_central(self) -> None:
-        self.trial_model = TrialTableModel(self)
+        self.trial_model = TrialTableModel(self, session=self.session)
         self.trial_proxy = TrialFilterProxy(self)
         self.trial_proxy.setSourceModel(self.trial_model)
         view = QTableView()
@@ -351,10 +353,6 @@ class MainWindow(QMainWindow):
         self._clock = QTimer(self)
         self._clock.setInterval(_CLOCK_MS)
         self._clock.timeout.connect(self._update_run_label)
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(_FLUSH_MS)
-        self._flush_timer.timeout.connect(self.flush_trials)
 
     def _connect(self) -> None:
         self.trial_view.selectionModel().currentRowChanged.connect(self._on_current_row)
@@ -376,13 +374,12 @@ class MainWindow(QMainWindow):
         self._setup_done = True
         from hpstudio.gui.plots.panel import PlotsPanel
 
-        plots = PlotsPanel()
+        plots = PlotsPanel(session=self.session)
         plots.trialClicked.connect(self._select_number)
         plots.filterChanged.connect(self._on_filter)
         self.plots = plots
         self.plots_dock.setWidget(plots)
         self._plots_placeholder.deleteLater()
-        self._refresh_plots()
         from hpstudio.gui.history import install_history
 
         install_history(self)
@@ -474,10 +471,10 @@ class MainWindow(QMainWindow):
         """Use another history file for reading and for the next runs; errors are shown."""
         if self._busy("switch the history file"):
             return False
-        from hpstudio.core.store import HistoryStore
+        from hpstudio.core.storage import HistoryStore
 
         try:
-            store = HistoryStore(Path(path))
+            store = HistoryStore(Path(path), transient=True)
         except HpstudioError as exc:
             self.show_error("Cannot open the history", str(exc))
             return False
@@ -494,50 +491,55 @@ class MainWindow(QMainWindow):
     def history_store(self) -> Any:
         """The GUI thread's read connection to the history (opened on first use)."""
         if self._store is None or Path(self._store.path) != self.db_path:
-            from hpstudio.core.store import HistoryStore
+            from hpstudio.core.storage import HistoryStore
 
             if self._store is not None:
                 self._store.close()
-            self._store = HistoryStore(self.db_path)
+            self._store = HistoryStore(self.db_path, transient=True)
         return self._store
 
     def show_study(self, study_id: int) -> bool:
         """Reopen a stored study: its spec in the editor (read-only), its trials everywhere.
 
-        The trials come as ``StoredTrials``: the table and the plots read its column arrays,
-        a record is decoded only for the row shown in the details, and the folds only when
-        the timeline is drawn, so a 100,000-trial study opens in well under a second."""
+        The trials come as a trial table read as columns: the table view and the plots
+        read its arrays, a record is decoded only for the row shown in the details, and the
+        folds only when the timeline is drawn, so a 100,000-trial study opens in well under
+        a second."""
         running = self.runner is not None
         if running and study_id != self.current_study_id and self._busy("open another study"):
             return False
         try:
             store = self.history_store()
             row = store.get_study(study_id)
-            spec = StudySpec.from_dict(row.spec, base_dir=row.base_dir)
+            spec = row.study_spec("show it in the editor") if row.runnable else None
+            log_params = _log_params(spec) if spec is not None else ()
             with _collector_paused():
-                trials = store.open_trials(study_id)
+                table = store.open_trials(study_id, log_params)
         except HpstudioError as exc:
             self.show_error("Cannot open the study", str(exc))
             return False
         self.flush_trials()
-        self.editor.set_spec(spec)
+        if spec is not None:
+            self.editor.set_spec(spec)
         self.editor.set_read_only(True)
         self._viewing_stored = True
         self.current_study_id = study_id
-        self._resumable_id = study_id if row.status in _RESUMABLE else None
-        self.trial_model.set_trials(trials, spec.param_names, spec.scoring.label)
+        self._resumable_id = study_id if row.status in _RESUMABLE and row.runnable else None
+        self.session.show(table, param_names=() if spec is None else spec.param_names,
+                          metric=row.metric_label)
         self._fit_columns()
         self.details.show_trial(None)
-        self._refresh_plots(spec)
         self.plots_dock.raise_()
-        self._set_title(f"{spec.name} (#{study_id})")
+        self._set_title(f"{row.name} (#{study_id})")
         self.setWindowModified(False)
-        done = len(trials)
-        failed = done - int(trials.columns.ok.sum())
+        done = len(table)
+        failed = done - table.count(TrialState.COMPLETE)
         self._show_progress(done, row.n_total, failed)
         reason = f" ({row.stop_reason})" if row.stop_reason else ""
+        origin = "" if row.runnable else f", {row.origin.value}: shown read-only"
         self.statusBar().showMessage(
-            f"study #{study_id} {row.name!r}: {row.status.value}{reason}, {done} trials", 10000)
+            f"study #{study_id} {row.name!r}: {row.status.value}{reason}, {done} trials{origin}",
+            10000)
         self._update_actions()
         return True
 
@@ -639,34 +641,27 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_trial(self, event: Any) -> None:
-        self._pending.append(event.trial)
+        if not self.session.pending_count:  # where the view was before this batch arrives
+            scrollbar = self.trial_view.verticalScrollBar()
+            self._follow = scrollbar.value() >= scrollbar.maximum()
+        self.session.add_trials([event.trial])
         self._run.trial(event)
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
 
     def flush_trials(self) -> None:
-        """Add trials that arrived since the last flush to the table and the plots."""
-        self._flush_timer.stop()
-        if not self._pending:
-            return
-        batch, self._pending = self._pending, []
-        # a study reopened while it runs already holds the trials stored before the reload
-        batch = [t for t in batch if not self.trial_model.contains_number(t.number)]
-        if not batch:
-            return
-        scrollbar = self.trial_view.verticalScrollBar()
-        follow = scrollbar.value() >= scrollbar.maximum()
-        self.trial_model.append_trials(batch)
+        """Show the trials that arrived since the last frame in the table and the plots."""
+        self.session.flush()
+
+    def _on_rows_added(self, first: int, count: int) -> None:
+        """After the session appended rows (the table view and the plots have them)."""
         if not self._columns_fitted:
             self._columns_fitted = True
             self._fit_columns()
-        if self.plots is not None:
-            self.plots.append_trials(batch)
-        if follow:
+        if self._follow:
             self.trial_view.scrollToBottom()
-        last = batch[-1]
+        last = self.session.table.record(first + count - 1)
         if not last.ok:
-            self.statusBar().showMessage(f"trial {last.number} failed: {last.error}", 8000)
+            self.statusBar().showMessage(f"trial {last.number} {last.state.value}: "
+                                         f"{last.error or 'stopped early'}", 8000)
         self._update_run_label()
 
     def _on_paused(self) -> None:
@@ -903,31 +898,13 @@ class MainWindow(QMainWindow):
 
     # ----- helpers ------------------------------------------------------------------------
     def _clear_results(self, spec: StudySpec) -> None:
-        self._pending.clear()
-        self.trial_model.set_trials([], spec.param_names, spec.scoring.label)
+        self.session.clear(param_names=spec.param_names, metric=spec.scoring.label,
+                           log_params=_log_params(spec))
         self.trial_proxy.set_number_filter(None)
         self._fit_columns()
         self.details.show_trial(None)
-        self._refresh_plots(spec)
         self.progress.setVisible(False)
         self.run_label.clear()
-
-    def _refresh_plots(self, spec: StudySpec | None = None) -> None:
-        """Give the plots the table's trials (after a reset, or once they are built)."""
-        if self.plots is None:
-            return
-        if spec is None:
-            try:
-                spec = self.editor.spec()
-            except HpstudioError:
-                spec = None
-        log_params = set() if spec is None else _log_params(spec)
-        # a reopened study's StoredTrials (read as columns), then any records appended
-        # after it (a resumed run); a study run in this window is records only
-        stored, appended = self.trial_model.trial_parts()
-        self.plots.set_study(appended if stored is None else stored, log_params=log_params,
-                             metric=self.trial_model.metric,
-                             appended=() if stored is None else appended)
 
     def _fit_columns(self) -> None:
         """Widen columns to their header and first rows (a bounded sample, not every row)."""

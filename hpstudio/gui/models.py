@@ -1,13 +1,11 @@
-"""Qt table models over trial records: the trial table of the main window.
+"""The Qt model of the trial table: a view of the shown study's trial table.
 
-Rows are kept in arrival order, so a live study appends with ``beginInsertRows`` and
-reopening a 100,000-trial study is one ``beginResetModel`` with no per-row Python work.
-A reopened study is a ``StoredTrials``: its rows are read from its column arrays (scores,
-states, params, errors), and a ``TrialRecord`` is decoded only for the row a caller asks
-for (``trial_at``, ``TrialRole``: the details pane). Trials appended after it (a resumed
-study) are records kept after that prefix. Numeric columns of records (scores, times) are
-computed lazily, vectorised, only when something needs a whole column: the best-row
-highlight or a sort.
+The model reads the :class:`~hpstudio.core.trials.TrialTable` of a
+:class:`~hpstudio.gui.session.StudySession` and keeps no trial data of its own: a reset of
+the session is one ``beginResetModel`` with no per-row Python work (a 100,000-trial study
+reopens instantly), trials appended by a run are ``beginInsertRows`` of the new rows, and
+a ``TrialRecord`` is decoded only for the row a caller asks for (``trial_at``,
+``TrialRole``: the details pane).
 
 Sorting happens here with numpy (``sort``), not in ``QSortFilterProxyModel``: the proxy
 would call ``data()`` through Python for every comparison, which takes seconds for 100k
@@ -21,6 +19,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -31,8 +30,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from hpstudio.core.records import TrialRecord, TrialState
-from hpstudio.core.stored_trials import StoredTrials
+from hpstudio.core.records import TrialRecord
+from hpstudio.core.trials import STATE_CODES, TrialTable
+from hpstudio.gui.session import StudySession
 
 __all__ = ["FIXED_COLUMNS", "TrialFilterProxy", "TrialTableModel", "format_value"]
 
@@ -41,10 +41,11 @@ FIXED_COLUMNS: tuple[str, ...] = ("number", "state", "mean", "std", "train", "fi
 COL_NUMBER, COL_STATE, COL_MEAN, COL_STD, COL_TRAIN, COL_FIT = range(len(FIXED_COLUMNS))
 _BEST_COLOR = QColor(46, 160, 67, 70)  # translucent green: readable on light and dark bases
 _FAILED_COLOR = QColor(200, 50, 50)
-_FAILED = TrialState.FAILED.value
-#: TrialColumns attribute of a stored study for each numeric column key
-_STORED_KEYS = {"mean": "mean_test_score", "std": "std_test_score",
-                "train": "mean_train_score", "fit_time": "mean_fit_time"}
+_PRUNED_COLOR = QColor(150, 110, 20)
+_FAILED = STATE_CODES["failed"]
+_PRUNED = STATE_CODES["pruned"]
+#: the trial table's column behind each numeric column key
+_TABLE_COLUMNS = {"mean": "test", "std": "std", "train": "train", "fit_time": "fit_time"}
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -62,137 +63,133 @@ def format_value(value: Any) -> str:
 
 
 class TrialTableModel(QAbstractTableModel):
-    """Trial records as rows: number, state, scores, fit time, then one column per parameter.
+    """The shown study's trials as rows: number, state, scores, fit time, then one column
+    per parameter.
 
     View rows may be sorted (``sort``); ``trial_at(row)`` and ``row_of_number(number)``
-    translate between view rows and trials either way. ``set_trials`` takes a list of
-    records or a reopened study's ``StoredTrials`` (read through its columns).
+    translate between view rows and trials either way. Given no session, the model makes
+    its own (for a model used alone); ``set_trials`` and ``append_trials`` then drive it.
     """
 
     SortRole = Qt.ItemDataRole.UserRole + 1
     TrialRole = Qt.ItemDataRole.UserRole + 2
     FilterRole = Qt.ItemDataRole.UserRole + 3
 
-    def __init__(self, parent: Any = None, metric: str = "score") -> None:
+    def __init__(self, parent: Any = None, metric: str = "score",
+                 session: StudySession | None = None) -> None:
         super().__init__(parent)
-        # rows: the stored study's (index < _base), then the records in _trials
-        self._stored: StoredTrials | None = None
-        self._base = 0
-        self._trials: list[TrialRecord] = []
+        if session is None:
+            session = StudySession(self)
+            session.metric = metric
+        self.session = session
+        self._table = self.session.table
+        self._rows = 0  # rows the view knows of (the table may be ahead inside a signal)
         self._params: list[str] = []
-        self._metric = metric
         self._order: Any = None  # numpy array: view row -> trial index; None = arrival
         self._inverse: Any = None  # trial index -> view row (built lazily)
         self._sort: tuple[int, Qt.SortOrder] | None = None
-        self._columns: dict[str, Any] = {}  # lazily computed numpy columns
+        self._param_keys_cache: dict[str, Any] = {}
         self._best: int | None = -1  # trial index; -1 = not computed yet
-        self._by_number: dict[int, int] | None = None  # appended records' numbers
         self._filter: frozenset[int] | None = None
+        self.session.reset.connect(self._on_reset)
+        self.session.appended.connect(self._on_appended)
+        self._on_reset()
 
-    # ----- filling ---------------------------------------------------------------------
-    def set_trials(self, trials: Sequence[TrialRecord], param_names: Iterable[str] = (),
-                   metric: str | None = None) -> None:
-        """Replace every row (reopening a study). Computes nothing per row.
+    # ----- driving a model of its own ------------------------------------------------------
+    def set_trials(self, trials: Sequence[TrialRecord] | TrialTable,
+                   param_names: Iterable[str] = (), metric: str | None = None) -> None:
+        """Show these trials (records, or a reopened study's table)."""
+        self.session.show_trials(trials, param_names=param_names, metric=metric)
 
-        ``trials`` is a list of records, or a ``StoredTrials`` whose columns are shown as
-        they are (no record is built until one row's record is asked for)."""
+    def clear(self, param_names: Iterable[str] = (), metric: str | None = None) -> None:
+        self.session.clear(param_names=param_names, metric=metric)
+
+    def append_trials(self, trials: Sequence[TrialRecord]) -> None:
+        """Add finished trials at once (kept in the current sort order, if any)."""
+        self.session.add_trials(trials)
+        self.session.flush()
+
+    def append_trial(self, trial: TrialRecord) -> None:
+        self.append_trials([trial])
+
+    # ----- following the session -------------------------------------------------------------
+    def _on_reset(self) -> None:
         self.beginResetModel()
-        if isinstance(trials, StoredTrials):
-            self._stored, self._base, self._trials = trials, len(trials), []
-        else:
-            self._stored, self._base, self._trials = None, 0, list(trials)
-        self._params = list(dict.fromkeys(param_names))
-        if metric is not None:
-            self._metric = metric
-        if self._count() and not self._params:
-            self._params = _param_names(self._param_dicts(1000))
+        self._table = self.session.table
+        self._rows = len(self._table)
+        self._params = list(self.session.param_names)
+        if self._rows and not self._params:
+            self._params = _param_names(self._table.param_dicts(1000))
         self._forget()
         self._order = None
-        if self._sort is not None and self._count():
+        if self._sort is not None and self._rows:
             self._order = self._sorted_order(*self._sort)
         self.endResetModel()
 
-    def clear(self, param_names: Iterable[str] = (), metric: str | None = None) -> None:
-        self.set_trials([], param_names, metric)
-
-    def append_trials(self, trials: Sequence[TrialRecord]) -> None:
-        """Add finished trials at the end (kept in the current sort order, if any)."""
-        if not trials:
-            return
-        new = [name for name in _param_names(t.params for t in trials)
+    def _on_appended(self, first: int, count: int) -> None:
+        table = self._table
+        new = [name for name in _param_names(table.params_of(i)
+                                             for i in range(first, first + count))
                if name not in self._params]
         if new:
-            first = len(FIXED_COLUMNS) + len(self._params)
-            self.beginInsertColumns(QModelIndex(), first, first + len(new) - 1)
+            start = len(FIXED_COLUMNS) + len(self._params)
+            self.beginInsertColumns(QModelIndex(), start, start + len(new) - 1)
             self._params.extend(new)
-            self._columns = {k: v for k, v in self._columns.items() if not k.startswith("p:")}
             self.endInsertColumns()
-        start = self._count()
         old_best = self._best
-        self.beginInsertRows(QModelIndex(), start, start + len(trials) - 1)
-        self._trials.extend(trials)
+        self.beginInsertRows(QModelIndex(), self._rows, self._rows + count - 1)
+        self._rows += count
         if self._order is not None:
-            import numpy as np
-
-            self._order = np.concatenate([self._order, np.arange(start, self._count())])
+            self._order = np.concatenate([self._order, np.arange(first, first + count)])
         self._inverse = None
-        if self._by_number is not None:
-            for index, trial in enumerate(trials, start):
-                self._by_number[trial.number] = index
-        self._extend_columns(trials)
+        self._param_keys_cache.clear()
         self.endInsertRows()
         if self._sort is not None:
             self._apply_order(self._sorted_order(*self._sort))
         if old_best != -1:
             self._refresh_best(old_best)
 
-    def append_trial(self, trial: TrialRecord) -> None:
-        self.append_trials([trial])
-
     # ----- reading -----------------------------------------------------------------------
+    @property
+    def table(self) -> TrialTable:
+        return self._table
+
     @property
     def param_names(self) -> list[str]:
         return list(self._params)
 
     @property
     def metric(self) -> str:
-        return self._metric
+        return self.session.metric
 
     def trials(self) -> list[TrialRecord]:
-        """All trials in arrival order (not the view's sort order).
-
-        This builds every record of a reopened study (seconds for 100,000 trials): bulk
-        readers take ``trial_parts()`` and read the stored part's ``columns``."""
-        return [*(self._stored or ()), *self._trials]
-
-    def trial_parts(self) -> tuple[StoredTrials | None, list[TrialRecord]]:
-        """The rows as (reopened study or None, records appended after it), arrival order."""
-        return self._stored, list(self._trials)
+        """All trials in arrival order (reads a reopened study's records whole)."""
+        return self._table.records()
 
     def trial_at(self, row: int) -> TrialRecord:
         """The trial shown at view row ``row`` (one record decoded for a stored row)."""
-        return self._record(self._index(row))
+        return self._table.record(self._index(row))
 
     def number_at(self, row: int) -> int:
         """The number of the trial shown at view row ``row`` (no record is decoded)."""
-        return self._number(self._index(row))
+        return int(self._table.number[self._index(row)])
 
     def row_of_number(self, number: int) -> int | None:
         """The view row of trial ``number``, or None when it is not in the table."""
-        index = self._index_of_number(number)
-        return None if index is None else self._row(index)
+        index = self._table.index_of(number)
+        return None if index is None or index >= self._rows else self._row(index)
 
     def contains_number(self, number: int) -> bool:
-        return self._index_of_number(number) is not None
+        return self.row_of_number(number) is not None
 
     def best_trial(self) -> TrialRecord | None:
         """The complete trial with the highest mean test score (first one on ties)."""
         index = self._best_index()
-        return None if index is None else self._record(index)
+        return None if index is None else self._table.record(index)
 
     # ----- Qt model interface ------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._count()
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(FIXED_COLUMNS) + len(self._params)
@@ -205,8 +202,8 @@ class TrialTableModel(QAbstractTableModel):
             return self.column_title(section)
         if role == Qt.ItemDataRole.ToolTipRole:
             tips = ("trial number, in the order the strategy proposed it",
-                    "complete, or failed (hover a failed row for its error)",
-                    f"mean test {self._metric} over the folds (mean_test_score)",
+                    "complete, failed (hover for its error) or pruned (stopped early)",
+                    f"mean test {self.metric} over the folds (mean_test_score)",
                     "standard deviation of the test score over the folds (std_test_score)",
                     "mean train score over the folds (mean_train_score)",
                     "mean fit time per fold in seconds (mean_fit_time)")
@@ -216,7 +213,7 @@ class TrialTableModel(QAbstractTableModel):
         return None
 
     def column_title(self, section: int) -> str:
-        titles = ("#", "state", f"mean {self._metric}", "std", "train", "fit s")
+        titles = ("#", "state", f"mean {self.metric}", "std", "train", "fit s")
         if section < len(titles):
             return titles[section]
         index = section - len(FIXED_COLUMNS)
@@ -226,7 +223,7 @@ class TrialTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row, column = index.row(), index.column()
-        if row >= self._count():
+        if row >= self._rows:
             return None
         trial_index = self._index(row)
         if role == Qt.ItemDataRole.DisplayRole:
@@ -234,20 +231,23 @@ class TrialTableModel(QAbstractTableModel):
         if role == self.SortRole:
             return self._sort_value(trial_index, column)
         if role == self.TrialRole:
-            return self._record(trial_index)
+            return self._table.record(trial_index)
         if role == self.FilterRole:
             numbers = self._filter
-            return "1" if numbers is not None and self._number(trial_index) in numbers else "0"
+            number = int(self._table.number[trial_index])
+            return "1" if numbers is not None and number in numbers else "0"
         if role == Qt.ItemDataRole.ToolTipRole:
-            if self._failed(trial_index):
-                error = self._error(trial_index)
-                return f"trial {self._number(trial_index)} failed:\n{error or 'no error text'}"
+            if self._state_code(trial_index) == _FAILED:
+                error = self._table.error_of(trial_index)
+                number = int(self._table.number[trial_index])
+                return f"trial {number} failed:\n{error or 'no error text'}"
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
             return _BEST_COLOR if trial_index == self._best_index() else None
         if role == Qt.ItemDataRole.ForegroundRole:
-            if column == COL_STATE and self._failed(trial_index):
-                return _FAILED_COLOR
+            if column == COL_STATE:
+                code = self._state_code(trial_index)
+                return {_FAILED: _FAILED_COLOR, _PRUNED: _PRUNED_COLOR}.get(code)
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column == COL_STATE:
@@ -268,153 +268,56 @@ class TrialTableModel(QAbstractTableModel):
         """Remember which trial numbers pass the brush; the proxy reads them via FilterRole."""
         self._filter = None if numbers is None else frozenset(numbers)
 
-    # ----- rows: a stored study's columns, then appended records -------------------------
-    def _count(self) -> int:
-        return self._base + len(self._trials)
-
-    def _record(self, index: int) -> TrialRecord:
-        if index < self._base:
-            assert self._stored is not None
-            return self._stored[index]
-        return self._trials[index - self._base]
-
-    def _number(self, index: int) -> int:
-        if index < self._base:
-            assert self._stored is not None
-            return int(self._stored.columns.number[index])
-        return self._trials[index - self._base].number
-
-    def _failed(self, index: int) -> bool:
-        if index < self._base:
-            assert self._stored is not None
-            return self._stored.columns.state[index] == _FAILED
-        return self._trials[index - self._base].state is TrialState.FAILED
-
-    def _state(self, index: int) -> str:
-        if index < self._base:
-            assert self._stored is not None
-            return str(self._stored.columns.state[index])
-        return self._trials[index - self._base].state.value
-
-    def _error(self, index: int) -> str | None:
-        if index < self._base:
-            assert self._stored is not None
-            return self._stored.columns.error[index]
-        return self._trials[index - self._base].error
-
-    def _params_of(self, index: int) -> dict[str, Any]:
-        if index < self._base:
-            assert self._stored is not None
-            return self._stored.columns.params[index]
-        return self._trials[index - self._base].params
-
-    def _param_dicts(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Every row's params (the first ``limit`` rows' when given), arrival order."""
-        stored = [] if self._stored is None else self._stored.columns.params[:limit]
-        rest = self._trials if limit is None else self._trials[:max(0, limit - len(stored))]
-        return [*stored, *(t.params for t in rest)]
-
-    def _index_of_number(self, number: int) -> int | None:
-        """The arrival index of trial ``number``: bisection over the stored numbers (kept in
-        order), then a dict over the appended records (built on first use)."""
-        if self._stored is not None and self._base:
-            import numpy as np
-
-            numbers = self._stored.columns.number
-            position = int(np.searchsorted(numbers, number))
-            if position < self._base and numbers[position] == number:
-                return position
-        if not self._trials:
-            return None
-        if self._by_number is None:
-            self._by_number = {t.number: i for i, t in enumerate(self._trials, self._base)}
-        return self._by_number.get(number)
-
     # ----- cells -------------------------------------------------------------------------
+    def _state_code(self, index: int) -> int:
+        return int(self._table.col("state")[index])
+
     def _display(self, index: int, column: int) -> Any:
+        table = self._table
         if column == COL_NUMBER:
-            return str(self._number(index))
+            return str(int(table.number[index]))
         if column == COL_STATE:
-            return self._state(index)
+            return table.state_name(index)
         if column < len(FIXED_COLUMNS):
-            value = self._cell_number(index, FIXED_COLUMNS[column])
+            value = float(self._numeric(FIXED_COLUMNS[column])[index])
             if math.isnan(value):
                 return ""
             return f"{value:.3f}" if column == COL_FIT else f"{value:.6g}"
         name = self._params[column - len(FIXED_COLUMNS)]
-        params = self._params_of(index)
+        params = table.params_of(index)
         if name not in params:
             return ""
         return format_value(params[name])
 
     def _sort_value(self, index: int, column: int) -> Any:
         if column == COL_NUMBER:
-            return self._number(index)
+            return int(self._table.number[index])
         if column == COL_STATE:
-            return self._state(index)
+            return self._table.state_name(index)
         if column < len(FIXED_COLUMNS):
-            value = self._cell_number(index, FIXED_COLUMNS[column])
+            value = float(self._numeric(FIXED_COLUMNS[column])[index])
             return -math.inf if math.isnan(value) else value
         return float(self._param_keys(self._params[column - len(FIXED_COLUMNS)])[index])
 
-    def _cell_number(self, index: int, key: str) -> float:
-        """One numeric cell: from the column when it is computed (a stored study's always
-        is), else from this record only, so painting never computes a whole column."""
-        column = self._columns.get(key)
-        if column is not None:
-            return float(column[index])
-        if index < self._base:
-            assert self._stored is not None
-            return float(getattr(self._stored.columns, _STORED_KEYS[key])[index])
-        return float(_numeric_column([self._trials[index - self._base]], key)[0])
+    def _numeric(self, key: str) -> np.ndarray:
+        return self._table.col(_TABLE_COLUMNS[key])
 
-    # ----- lazily computed columns --------------------------------------------------------
+    # ----- derived columns ----------------------------------------------------------------
     def _forget(self) -> None:
-        self._columns = {}
         self._best = -1
-        self._by_number = None
         self._inverse = None
-        if self._stored is not None and not self._trials:
-            # a stored study brings its numeric columns: nothing to compute
-            stored = self._stored.columns
-            self._columns = {key: getattr(stored, name) for key, name in _STORED_KEYS.items()}
-
-    def _column(self, key: str) -> Any:
-        """A whole column by key: a numeric key, "number" or "failed" (a 0/1 float)."""
-        column = self._columns.get(key)
-        if column is None:
-            import numpy as np
-
-            parts = []
-            if self._stored is not None:
-                parts.append(_stored_column(self._stored, key))
-            if self._trials or not parts:
-                parts.append(_record_column(self._trials, key))
-            column = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            self._columns[key] = column
-        return column
-
-    def _extend_columns(self, added: Sequence[TrialRecord]) -> None:
-        import numpy as np
-
-        for key in list(self._columns):
-            if key.startswith("p:"):
-                del self._columns[key]  # parameter keys: rebuilt when next needed
-            else:
-                tail = _record_column(added, key)
-                self._columns[key] = np.concatenate([self._columns[key], tail])
+        self._param_keys_cache.clear()
 
     def _param_keys(self, name: str) -> Any:
-        key = f"p:{name}"
-        column = self._columns.get(key)
+        column = self._param_keys_cache.get(name)
         if column is None:
-            column = _param_sort_keys(self._param_dicts(), name)
-            self._columns[key] = column
+            column = _param_sort_keys(self._table.param_dicts()[: self._rows], name)
+            self._param_keys_cache[name] = column
         return column
 
     def _best_index(self) -> int | None:
         if self._best == -1:
-            self._best = _best_of(self._column("mean"), self._column("failed"))
+            self._best = self._table.best_index()
         return self._best
 
     def _refresh_best(self, old_best: int | None) -> None:
@@ -437,23 +340,20 @@ class TrialTableModel(QAbstractTableModel):
         if self._order is None:
             return index
         if self._inverse is None:
-            import numpy as np
-
             inverse = np.empty(len(self._order), dtype=np.int64)
             inverse[self._order] = np.arange(len(self._order))
             self._inverse = inverse
         return int(self._inverse[index])
 
     def _sorted_order(self, column: int, order: Qt.SortOrder) -> Any:
-        import numpy as np
-
-        n = self._count()
+        n = self._rows
+        table = self._table
         if column == COL_NUMBER:
-            keys = np.asarray(self._column("number"), dtype=float)
+            keys = np.asarray(table.number[:n], dtype=float)
         elif column == COL_STATE:
-            keys = self._column("failed")
+            keys = np.asarray(table.col("state")[:n], dtype=float)
         elif column < len(FIXED_COLUMNS):
-            keys = np.asarray(self._column(FIXED_COLUMNS[column]), dtype=float)
+            keys = np.asarray(self._numeric(FIXED_COLUMNS[column])[:n], dtype=float)
         else:
             keys = self._param_keys(self._params[column - len(FIXED_COLUMNS)])
         missing = np.isnan(keys)
@@ -528,84 +428,6 @@ class TrialFilterProxy(QSortFilterProxyModel):
 
 def _param_names(params: Iterable[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(name for p in params for name in p))
-
-
-def _row_stats(rows: list[Any], std: bool) -> Any:
-    """Mean (or population std) of each row of per-fold values, vectorised when rows align.
-
-    Rows of different lengths (a study whose fold count changed) fall back to one numpy
-    call per row; NaN (a failed fold) makes the row's value NaN, as in TrialRecord.
-    """
-    import numpy as np
-
-    if not rows:
-        return np.empty(0)
-    try:
-        matrix = np.asarray(rows, dtype=float)
-    except ValueError:
-        matrix = None
-    with np.errstate(invalid="ignore"):
-        if matrix is None or matrix.ndim != 2:
-            return np.array([_one_row(np.asarray(r, dtype=float), std) for r in rows])
-        if matrix.shape[1] == 0:
-            return np.full(len(rows), np.nan)
-        mean = matrix.mean(axis=1)
-        if std:
-            return np.sqrt(((matrix - mean[:, None]) ** 2).mean(axis=1))
-        return mean
-
-
-def _one_row(values: Any, std: bool) -> float:
-    import numpy as np
-
-    if values.size == 0:
-        return math.nan
-    mean = values.mean()
-    return float(np.sqrt(((values - mean) ** 2).mean())) if std else float(mean)
-
-
-def _stored_column(stored: StoredTrials, key: str) -> Any:
-    """One whole column (see ``_record_column``) of a stored study, from its arrays."""
-    columns = stored.columns
-    if key == "number":
-        return columns.number
-    if key == "failed":
-        return (columns.state == _FAILED).astype(float)
-    return getattr(columns, _STORED_KEYS[key])
-
-
-def _record_column(trials: Sequence[TrialRecord], key: str) -> Any:
-    """One whole column of records: a numeric key, "number", or "failed" (1.0 / 0.0)."""
-    import numpy as np
-
-    if key == "number":
-        return np.fromiter((t.number for t in trials), dtype=np.int64, count=len(trials))
-    if key == "failed":
-        return np.fromiter((t.state is TrialState.FAILED for t in trials), dtype=float,
-                           count=len(trials))
-    return _numeric_column(trials, key)
-
-
-def _numeric_column(trials: Sequence[TrialRecord], key: str) -> Any:
-    """One numeric column for ``trials``, with the same formulas as TrialRecord's properties."""
-    if key == "train":
-        return _row_stats([() if t.split_train_scores is None else t.split_train_scores
-                           for t in trials], std=False)
-    if key == "fit_time":
-        return _row_stats([t.fit_times for t in trials], std=False)
-    return _row_stats([t.split_test_scores for t in trials], std=key == "std")
-
-
-def _best_of(means: Any, failed: Any) -> int | None:
-    """Index of the highest mean among rows not failed (``failed`` is 1.0 / 0.0)."""
-    import numpy as np
-
-    if len(means) == 0:
-        return None
-    ok = np.asarray(failed) == 0
-    scores = np.where(ok & ~np.isnan(means), means, -np.inf)
-    best = int(np.argmax(scores))
-    return best if np.isfinite(scores[best]) else None
 
 
 def _param_sort_keys(params: Sequence[dict[str, Any]], name: str) -> Any:

@@ -151,11 +151,11 @@ class _Worker(QObject):
     def run(self) -> None:
         store = None
         try:
-            from hpstudio.core.store import HistoryStore
+            from hpstudio.core.storage import HistoryStore
             from hpstudio.core.study import StudyRunner
 
             request = self.request
-            store = HistoryStore(request.db_path)
+            store = HistoryStore(request.db_path, transient=True)
             with self._lock:
                 if self._stop_reason is not None:
                     # stopped before anything ran: nothing to record, nothing to resume

@@ -34,7 +34,8 @@ from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.records import Candidate, StudyStatus, TrialRecord, TrialState
 from hpstudio.core.space import FloatRange, IntRange, Values, candidate_key
 from hpstudio.core.spec import SearchSpec, StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
+from hpstudio.core.storage.schema import FOLD_TIMELINE
 from hpstudio.core.strategies import bayes
 from hpstudio.core.strategies.bayes import BayesStrategy
 from hpstudio.core.strategies.random import RandomStrategy
@@ -56,7 +57,7 @@ def record(candidate: Candidate, score: float | None, seconds: float = 0.01) -> 
     return TrialRecord(
         study_id=1, number=candidate.number, params=candidate.params,
         state=TrialState.COMPLETE if ok else TrialState.FAILED,
-        split_test_scores=(score if ok else math.nan,), split_train_scores=None,
+        test_scores={"score": (score if ok else math.nan,)}, train_scores=None,
         fit_times=(seconds,), score_times=(0.0,), started=0.0, finished=1.0,
         subspace=candidate.subspace, error=None if ok else "ValueError: diverged",
     )
@@ -484,7 +485,8 @@ def test_killed_bayes_study_resumes_without_repeating_a_trial(tmp_path: Path, ca
     assert min(new) > max(before)  # numbering goes on after the highest stored number
     conn = sqlite3.connect(db)
     try:
-        assert conn.execute("SELECT COUNT(*) FROM folds").fetchone()[0] == 16 * 3
+        assert conn.execute("SELECT SUM(n_splits), SUM(length(fold_timeline)) FROM trials"
+                            ).fetchone() == (16 * 3, 16 * 3 * FOLD_TIMELINE.itemsize)
         assert conn.execute("SELECT COUNT(*) FROM studies").fetchone()[0] == 1
     finally:
         conn.close()

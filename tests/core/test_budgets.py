@@ -18,7 +18,7 @@ from hpstudio.cli import main
 from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.records import StudyStatus
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.core.study import StudyOutcome, StudyRunner
 
 

@@ -34,7 +34,8 @@ from hpstudio.core.events import StudyEvent, TrialFinished
 from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.records import FoldResult, StudyStatus, TrialState
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
+from hpstudio.core.storage.schema import FOLD_TIMELINE
 from hpstudio.core.study import StudyRunner
 
 TREE = {
@@ -189,9 +190,9 @@ def test_killed_worker_has_its_folds_rerun_and_nothing_stored_twice(
     rows = db.execute("SELECT number, COUNT(*) FROM trials WHERE study_id = ? GROUP BY number",
                       [outcome.study_id]).fetchall()
     assert sorted(rows) == [(n, 1) for n in range(8)]
-    rows = db.execute("SELECT number, COUNT(*) FROM folds WHERE study_id = ? GROUP BY number",
-                      [outcome.study_id]).fetchall()
-    assert sorted(rows) == [(n, 3) for n in range(8)]
+    rows = db.execute("SELECT number, n_splits, length(fold_timeline) FROM trials "
+                      "WHERE study_id = ?", [outcome.study_id]).fetchall()
+    assert sorted(rows) == [(n, 3, 3 * FOLD_TIMELINE.itemsize) for n in range(8)]
     # The lost folds were recomputed to the very same scores a local run gives.
     local, _ = run_study(FOREST, tmp_path / "h.db", LocalExecutor(n_jobs=2))
     assert scores(store, outcome.study_id) == scores(store, local.study_id)

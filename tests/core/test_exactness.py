@@ -12,7 +12,7 @@ from sklearn.tree import DecisionTreeClassifier
 from hpstudio.cli import demo_spec_path
 from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.core.study import StudyRunner
 
 

@@ -36,4 +36,4 @@ def test_close_kills_a_fit_that_never_returns_and_the_next_study_runs(monkeypatc
     while not results and time.monotonic() < deadline:
         results = fresh.results(timeout=1)
     fresh.close()
-    assert len(results) == 1 and results[0].error is None and results[0].test_score >= 0
+    assert len(results) == 1 and results[0].error is None and results[0].test_scores["score"] >= 0

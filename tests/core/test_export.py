@@ -26,7 +26,7 @@ from hpstudio.core import export
 from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.records import TrialRecord, TrialState
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.core.study import StudyRunner
 
 TREE = {
@@ -161,7 +161,8 @@ def test_trials_csv_has_cv_results_columns_and_sklearn_ranks(history, tmp_path):
 def test_failed_trials_rank_last_like_sklearn():
     def record(number: int, scores: tuple[float, ...], failed: bool = False) -> TrialRecord:
         return TrialRecord(1, number, {"alpha": number}, TrialState.FAILED if failed
-                           else TrialState.COMPLETE, scores, None, (0.1,) * 2, (0.01,) * 2,
+                           else TrialState.COMPLETE, {"score": scores}, None, (0.1,) * 2,
+                           (0.01,) * 2,
                            0.0, 1.0, error="boom" if failed else None)
 
     trials = [record(0, (0.5, 0.7)), record(1, (math.nan, math.nan), failed=True),

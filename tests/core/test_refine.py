@@ -19,8 +19,8 @@ def trial(number: int, score: float, params: dict, *, subspace: int = 0,
     return TrialRecord(
         study_id=1, number=number, params=params,
         state=TrialState.FAILED if failed else TrialState.COMPLETE,
-        split_test_scores=(math.nan,) if failed else (score, score),
-        split_train_scores=None, fit_times=(0.1, 0.1), score_times=(0.01, 0.01),
+        test_scores={"score": (math.nan,) if failed else (score, score)},
+        train_scores=None, fit_times=(0.1, 0.1), score_times=(0.01, 0.01),
         started=100.0 + number, finished=100.5 + number, subspace=subspace,
         error="ValueError: boom" if failed else None,
     )

@@ -22,15 +22,16 @@ import pytest
 from PySide6 import QtGui, QtWidgets
 from PySide6.QtCore import Qt
 
-import hpstudio.core.store as store_module
+import hpstudio.core.storage.sqlite as store_module
 from hpstudio.core.compare import best_so_far, busy_time, comparison_warnings, step_points
 from hpstudio.core.events import TrialFinished
 from hpstudio.core.executor import LocalExecutor
 from hpstudio.core.export import best_trial
-from hpstudio.core.records import StudyStatus
+from hpstudio.core.records import StudyStatus, TrialRecord, TrialState
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.core.study import StudyRunner
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.history import RefineDialog
 from hpstudio.gui.main_window import SETTINGS_DIR_ENV, MainWindow
 from hpstudio.gui.widgets import studies_browser
@@ -158,11 +159,10 @@ def cell(win: Any, study_id: int, column: int) -> str:
 
 
 def trial_count(path: Path, study_id: int) -> tuple[int, int]:
+    """Trials and folds stored for a study (each trial row holds its folds)."""
     with sqlite3.connect(path) as conn:
-        trials = conn.execute("SELECT COUNT(*) FROM trials WHERE study_id=?",
-                              (study_id,)).fetchone()[0]
-        folds = conn.execute("SELECT COUNT(*) FROM folds WHERE study_id=?",
-                             (study_id,)).fetchone()[0]
+        trials, folds = conn.execute("SELECT COUNT(*), COALESCE(SUM(n_splits), 0) FROM trials "
+                                     "WHERE study_id=?", (study_id,)).fetchone()
     conn.close()
     return trials, folds
 
@@ -346,18 +346,17 @@ def test_compare_same_data_and_metric_has_no_warning(window, ids):
 
 
 def test_best_so_far_curves_from_columns():
-    columns = {
-        "number": np.array([0, 1, 2, 3, 4]),
-        "state": np.array(["complete", "failed", "complete", "complete", "complete"],
-                          dtype=object),
-        "mean_test_score": np.array([0.5, math.nan, 0.4, 0.8, 0.7]),
-        # trial 2 finishes after a one-hour pause: busy time must not count the pause
-        "started": np.array([0.0, 1.0, 3600.0, 2.0, 3602.0]),
-        "finished": np.array([2.0, 3.0, 3601.0, 4.0, 3604.0]),
-    }
-    curve = best_so_far(columns, study_id=7, name="x")
+    scores = [0.5, math.nan, 0.4, 0.8, 0.7]
+    # trial 2 finishes after a one-hour pause: busy time must not count the pause
+    started = [0.0, 1.0, 3600.0, 2.0, 3602.0]
+    finished = [2.0, 3.0, 3601.0, 4.0, 3604.0]
+    table = TrialTable.from_trials([
+        TrialRecord(1, n, {"x": n}, TrialState.FAILED if math.isnan(s) else TrialState.COMPLETE,
+                    {"score": (s,)}, None, (0.1,), (0.0,), t0, t1)
+        for n, (s, t0, t1) in enumerate(zip(scores, started, finished, strict=True))])
+    curve = best_so_far(table, study_id=7, name="x")
     assert list(curve.number) == [0, 3, 4] and list(curve.best_by_number) == [0.5, 0.8, 0.8]
-    assert list(busy_time(columns["started"], columns["finished"])) == [2.0, 3.0, 5.0, 4.0, 7.0]
+    assert list(busy_time(np.array(started), np.array(finished))) == [2.0, 3.0, 5.0, 4.0, 7.0]
     assert list(curve.elapsed) == [2.0, 4.0, 7.0]
     assert list(curve.best_by_elapsed) == [0.5, 0.8, 0.8]
     assert curve.best_score == 0.8 and curve.n_trials == 5 and curve.n_complete == 4

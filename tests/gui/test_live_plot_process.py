@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
     from PySide6 import QtCore, QtWidgets
 
     from hpstudio.gui.plots.panel import PlotsPanel
-    from hpstudio.gui.plots.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
+    from hpstudio.core.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 
     app = QtWidgets.QApplication(sys.argv)
     trials = synthetic_trials({N_TRIALS} + 20, n_params=4)

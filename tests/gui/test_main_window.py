@@ -16,8 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from hpstudio.core.records import FoldResult, StudyStatus, TrialRecord, TrialState
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
-from hpstudio.core.stored_trials import StoredTrials
+from hpstudio.core.storage import HistoryStore
 from hpstudio.gui.main_window import MainWindow, about_text
 from hpstudio.gui.models import COL_MEAN, FIXED_COLUMNS, TrialTableModel
 from hpstudio.gui.widgets.space_editor import HIGH, KIND, LOG, LOW, POINTS, VALUES
@@ -264,23 +263,24 @@ def test_resume_a_stopped_study_completes_it(qtbot, window: MainWindow, db_path:
     assert same_rows(table_rows(window), stored_rows(db_path, study_id))
     assert window.trial_model.rowCount() == LONG_TRIALS
     # the reopened trials stay columns; the resumed run's records follow them
-    stored, appended = window.trial_model.trial_parts()
-    assert isinstance(stored, StoredTrials) and len(stored) == done_before
-    assert len(appended) == LONG_TRIALS - done_before
+    table = window.trial_model.table
+    assert table._stored_n == done_before  # read as columns when reopened
+    assert len(table._records) == LONG_TRIALS - done_before
     window.plots.flush()
-    assert len(window.plots.columns) == LONG_TRIALS
+    assert window.plots.columns is table and len(table) == LONG_TRIALS  # one table for all
 
 
 def stored_trial(study_id: int, number: int, *, failed: bool = False) -> TrialRecord:
     """A finished 3-fold trial whose folds ran on workers w0 / w1, as a run stores it."""
     start = 1000.0 + 10 * number
     scores = (math.nan,) * 3 if failed else (0.5 + 0.1 * number, 0.6, 0.55)
-    folds = tuple(FoldResult(number, f, None if failed else scores[f], None, 1.0, 0.5,
+    folds = tuple(FoldResult(number, f, {"score": scores[f]}, None, 1.0, 0.5,
                              start + 2 * f, start + 2 * f + 1.5, f"w{(number + f) % 2}",
                              "ValueError: max_depth must be > 0" if failed else None)
                   for f in range(3))
     return TrialRecord(study_id, number, {"max_depth": number + 1},
-                       TrialState.FAILED if failed else TrialState.COMPLETE, scores, None,
+                       TrialState.FAILED if failed else TrialState.COMPLETE,
+                       {"score": scores}, None,
                        (1.0,) * 3, (0.5,) * 3, start, start + 6,
                        error="ValueError: max_depth must be > 0" if failed else None,
                        folds=folds)
@@ -297,9 +297,9 @@ def test_reopening_reads_columns_and_the_timeline_shows_the_stored_folds(
     assert window.show_study(study_id)
     qtbot.wait(50)  # the table and the visible plot paint
     model = window.trial_model
-    stored, appended = model.trial_parts()
-    assert isinstance(stored, StoredTrials) and appended == []
-    assert stored._records == {}  # table, best row and plots read the columns
+    stored = model.table
+    assert stored._stored_n == 4 and stored._records == [] and window.plots.columns is stored
+    assert stored._stored_records == {}  # table, best row and plots read the columns
     assert same_rows(table_rows(window), stored_rows(db_path, study_id))
     assert model.best_trial().number == 3
     assert window.run_label.text() == "4 done · 1 failed"
@@ -314,7 +314,7 @@ def test_reopening_reads_columns_and_the_timeline_shows_the_stored_folds(
     window.plots.trialClicked.emit(1)
     assert window.details.trial.number == 1 and window.details.trial.params == {"max_depth": 2}
     assert [row[1] for row in window.details.fold_texts()] == ["0.6", "0.6", "0.55"]
-    assert window.details.trial is stored.by_number(1)
+    assert window.details.trial is stored.record(stored.index_of(1))
     assert boxes.shown == []
 
 

@@ -8,6 +8,7 @@ of the plotting code.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -19,17 +20,17 @@ pytest.importorskip("pytestqt")
 
 from PySide6 import QtCore
 
-from hpstudio.core.records import FoldResult, TrialRecord, TrialState
-from hpstudio.gui.plots.analysis import (
+from hpstudio.core.analysis import (
     compute_importances,
     parameter_groups,
     variance_explained,
     within_one_standard_error,
 )
-from hpstudio.gui.plots.columns import TrialColumns
+from hpstudio.core.records import FoldResult, TrialRecord, TrialState
+from hpstudio.core.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.contour import MODE_GRID, MODE_INTERPOLATED
 from hpstudio.gui.plots.panel import PlotsPanel
-from hpstudio.gui.plots.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 
 T0 = 1_000.0
 
@@ -52,8 +53,8 @@ def make_trial(
     folds = tuple(
         FoldResult(
             trial_number=number, fold=f,
-            test_score=None if failed else scores[f],
-            train_score=None if train is None else train[f],
+            test_scores={"score": math.nan if failed else scores[f]},
+            train_scores=None if train is None else {"score": train[f]},
             fit_time=fold_time, score_time=0.0,
             started=t + f * fold_time, finished=t + (f + 1) * fold_time,
             worker=workers[f % len(workers)],
@@ -64,8 +65,8 @@ def make_trial(
     return TrialRecord(
         study_id=1, number=number, params=params,
         state=TrialState.FAILED if failed else TrialState.COMPLETE,
-        split_test_scores=() if failed else tuple(scores),
-        split_train_scores=None if train is None else tuple(train),
+        test_scores={"score": () if failed else tuple(scores)},
+        train_scores=None if train is None else {"score": tuple(train)},
         fit_times=(fold_time,) * k, score_times=(0.0,) * k,
         started=t, finished=t + k * fold_time,
         error="ValueError: boom" if failed else None, folds=folds,
@@ -110,8 +111,8 @@ def complete_scores(trials: list[TrialRecord]) -> np.ndarray:
 
 def test_columns_match_records_and_grow_in_place() -> None:
     trials = mixed_trials()
-    bulk = TrialColumns.from_trials(trials, {"C"})
-    grown = TrialColumns({"C"})
+    bulk = TrialTable.from_trials(trials, {"C"})
+    grown = TrialTable({"C"})
     for t in trials:
         grown.extend([t])
     for cols in (bulk, grown):
@@ -131,7 +132,7 @@ def test_columns_match_records_and_grow_in_place() -> None:
 
 def test_columns_param_missing_in_a_subspace() -> None:
     trials = [make_trial(0, {"a": 1.0}, (0.5, 0.5)), make_trial(1, {"b": "x"}, (0.6, 0.6))]
-    cols = TrialColumns.from_trials(trials)
+    cols = TrialTable.from_trials(trials)
     assert np.isnan(cols.params["a"].values[1]) and cols.params["a"].values[0] == 1.0
     assert np.isnan(cols.params["b"].values[0]) and cols.params["b"].labels == ["x"]
 
@@ -151,7 +152,7 @@ def test_columns_mean_and_std_equal_the_records(scores) -> None:
                    None if s is None or i % 2 else tuple(v + 0.1 for v in s))
         for i, s in enumerate(scores)
     ]
-    cols = TrialColumns.from_trials(trials)
+    cols = TrialTable.from_trials(trials)
     expected_train = [np.nan if t.mean_train_score is None or not t.ok else t.mean_train_score
                       for t in trials]
     assert np.allclose(cols.col("train"), expected_train, equal_nan=True, rtol=0, atol=1e-15)
@@ -255,7 +256,7 @@ def test_parallel_normalised_axes_and_brushing(panel, qtbot) -> None:
 
 
 def test_parallel_caps_lines_but_keeps_best() -> None:
-    cols = TrialColumns.from_trials(synthetic_trials(3000, n_params=2), SYNTHETIC_LOG_PARAMS)
+    cols = TrialTable.from_trials(synthetic_trials(3000, n_params=2), SYNTHETIC_LOG_PARAMS)
     from hpstudio.gui.plots.parallel import ParallelPlot
 
     p = ParallelPlot()
@@ -327,7 +328,7 @@ def test_contour_prebins_large_studies() -> None:
     from hpstudio.gui.plots.contour import MAX_INTERP_POINTS, PREBIN, ContourPlot
 
     trials = synthetic_trials(MAX_INTERP_POINTS + 500, n_params=2, failed_every=0)
-    cols = TrialColumns.from_trials(trials, SYNTHETIC_LOG_PARAMS)
+    cols = TrialTable.from_trials(trials, SYNTHETIC_LOG_PARAMS)
     c = ContourPlot()
     c.set_columns(cols)
     c.refresh()
@@ -498,18 +499,18 @@ def test_timeline_falls_back_to_trial_bars_without_folds(panel) -> None:
 def stored(tmp_path: Path):
     """``mixed_trials()`` saved to a history and opened back (the store stays open: the
     folds are read from it when the timeline is first drawn)."""
-    from hpstudio.core.store import HistoryStore
+    from hpstudio.core.storage import HistoryStore
 
     store = HistoryStore(tmp_path / "plots.db")
     study = store.create_study({"name": "p", "estimator": {"class": "x.Y"}}, base_dir=None,
                                n_total=None, data_fingerprint=None, dataset="d")
     store.save_trials(dataclasses.replace(t, study_id=study) for t in mixed_trials())
-    yield store.open_trials(study)
+    yield store.open_trials(study, {"C"})
     store.close()
 
 
 def counting_folds(trials) -> list[int]:
-    """Count the StoredTrials' fold reads."""
+    """Count the stored table's fold reads."""
     calls: list[int] = []
     load = trials._fold_loader
 
@@ -523,8 +524,8 @@ def counting_folds(trials) -> list[int]:
 
 def test_columns_from_stored_trials_match_records(stored) -> None:
     records = mixed_trials()
-    ref = TrialColumns.from_trials(records, {"C"})
-    cols = TrialColumns.from_trials(stored, {"C"})
+    ref = TrialTable.from_trials(records, {"C"})
+    cols = stored  # the history's fast open path fills the same kind of table
     assert len(cols) == len(ref) == 24
     for name in ("number", "ok", "test", "std", "train", "started", "finished"):
         assert np.allclose(cols.col(name), ref.col(name), equal_nan=True), name
@@ -536,13 +537,13 @@ def test_columns_from_stored_trials_match_records(stored) -> None:
         q = cols.params[name]
         assert (q.categorical, q.labels, q.is_log) == (p.categorical, p.labels, p.is_log)
         assert np.allclose(q.values, p.values, equal_nan=True)
-    assert stored._records == {}  # nothing built a record
+    assert stored._stored_records == {}  # nothing built a record
     for name in ("fold_trial", "fold_started", "fold_finished", "fold_ok"):
         assert np.array_equal(cols.fold_col(name), ref.fold_col(name)), name
     labels = np.array(cols.workers, dtype=object)[cols.fold_col("fold_worker")]
     ref_labels = np.array(ref.workers, dtype=object)[ref.fold_col("fold_worker")]
     assert list(labels) == list(ref_labels)
-    assert stored._records == {}
+    assert stored._stored_records == {}
 
 
 def test_reopened_study_reads_its_folds_only_for_the_timeline(panel, stored, qtbot) -> None:
@@ -554,7 +555,7 @@ def test_reopened_study_reads_its_folds_only_for_the_timeline(panel, stored, qtb
     assert list(h.failed_numbers()) == [5, 17]
     panel.show_plot("slices")
     panel.show_plot("parallel")
-    assert reads == [] and stored._records == {}
+    assert reads == [] and stored._stored_records == {}
     tl = panel.show_plot("timeline")
     assert reads == [1]
     folds = [f for t in records for f in t.folds]

@@ -9,7 +9,7 @@ import pytest
 
 from hpstudio.core.records import StudyStatus, TrialState
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.gui.runner import QtStudyRunner, RunRequest
 
 TIMEOUT_MS = 60_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from hpstudio.core.records import Candidate, TrialRecord
+from hpstudio.core.records import Candidate, FoldResult, TrialRecord
 
 
 class Strategy(ABC):
@@ -33,6 +33,15 @@ class Strategy(ABC):
         for one only as long as the workers still have folds to run; grid and random
         search answer at once and ignore it.
         """
+
+    def hear_fold(self, candidate: Candidate, result: FoldResult,
+                  folds: Sequence[FoldResult]) -> bool:
+        """Hear a fold of a running trial as it ends (``folds``: all of its folds so far).
+
+        Answering True stops the trial: its other folds are cancelled and it is stored as
+        pruned with the folds it ran. Strategies that never stop a trial early keep the
+        default."""
+        return False
 
     @abstractmethod
     def restore(self, finished: Sequence[TrialRecord]) -> None:

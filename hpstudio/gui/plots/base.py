@@ -1,6 +1,6 @@
 """Common frame of every plot: a toolbar, a pyqtgraph view, export, dirty tracking.
 
-Plots share one :class:`TrialColumns` store owned by the panel. A hidden plot only
+Plots share one :class:`TrialTable` store owned by the panel. A hidden plot only
 raises its ``dirty`` flag when trials arrive and recomputes when it is shown, so a
 live study pays for the visible tab alone.
 """
@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-from hpstudio.gui.plots.columns import TrialColumns
+from hpstudio.core.trials import TrialTable
 
 __all__ = [
     "FAILED_BRUSH",
@@ -140,7 +140,7 @@ class PlotBase(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.columns: TrialColumns = TrialColumns()
+        self.columns: TrialTable = TrialTable()
         self.metric_name = "score"
         self.dirty = True
         self.selected: int | None = None
@@ -189,7 +189,7 @@ class PlotBase(QtWidgets.QWidget):
             m.addAction(self._export_action)
 
     # -- data flow --------------------------------------------------------------------
-    def set_columns(self, columns: TrialColumns, metric: str = "score") -> None:
+    def set_columns(self, columns: TrialTable, metric: str = "score") -> None:
         self.columns = columns
         self.metric_name = metric
         self.dirty = True

@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from hpstudio.core.trials import ParamColumn
 from hpstudio.gui.plots.base import (
     HIGHLIGHT_PEN,
     PlotBase,
@@ -21,7 +22,6 @@ from hpstudio.gui.plots.base import (
     set_log,
     set_ticks,
 )
-from hpstudio.gui.plots.columns import ParamColumn
 from hpstudio.gui.plots.items import FastScatter, finite_bounds
 
 __all__ = ["MODE_EMPTY", "MODE_GRID", "MODE_INTERPOLATED", "ContourPlot"]

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.base import (
     BEST_PEN,
     FAILED_BRUSH,
@@ -19,7 +20,6 @@ from hpstudio.gui.plots.base import (
     set_label,
     set_log,
 )
-from hpstudio.gui.plots.columns import TrialColumns
 from hpstudio.gui.plots.items import FastScatter, finite_bounds
 
 __all__ = ["HistoryPlot"]
@@ -93,7 +93,7 @@ class HistoryPlot(PlotBase):
         """True when the score axis is actually drawn logarithmic."""
         return self._log_active
 
-    def set_columns(self, columns: TrialColumns, metric: str = "score") -> None:
+    def set_columns(self, columns: TrialTable, metric: str = "score") -> None:
         super().set_columns(columns, metric)
         self.headroom.reset()  # a new study starts from a fitted view
 

@@ -2,7 +2,7 @@
 
 Each bar is the share of the variance of the mean CV score that one parameter
 explains on its own (omega squared of a one-way ANOVA over every complete trial;
-see :func:`~hpstudio.gui.plots.analysis.importances_from_columns`), largest on top.
+see :func:`~hpstudio.core.analysis.importances_from_columns`), largest on top.
 It is cheap enough to compute on the GUI thread, so a live study is followed at most
 every ``MIN_INTERVAL_S`` seconds once its trials come in faster than that.
 """
@@ -13,9 +13,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtGui, QtWidgets
 
-from hpstudio.gui.plots.analysis import compute_importances, importances_from_columns
+from hpstudio.core.analysis import compute_importances, importances_from_columns
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.base import PlotBase, set_ticks
-from hpstudio.gui.plots.columns import TrialColumns
 
 __all__ = ["ImportancePlot", "compute_importances"]
 
@@ -41,7 +41,7 @@ class ImportancePlot(PlotBase):
         self._add_export_to_menu(self.plot.getViewBox())
         self._importances: dict[str, float] | None = None
 
-    def set_columns(self, columns: TrialColumns, metric: str = "score") -> None:
+    def set_columns(self, columns: TrialTable, metric: str = "score") -> None:
         super().set_columns(columns, metric)
         self._importances = None
         self.bars.setOpts(x0=np.zeros(0), width=np.zeros(0), y=np.zeros(0), height=0.6)

@@ -13,9 +13,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from hpstudio.gui.plots.analysis import one_standard_error_mask, within_one_standard_error
+from hpstudio.core.analysis import one_standard_error_mask, within_one_standard_error
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.base import HIGHLIGHT_PEN, PlotBase, plain_axes, set_label
-from hpstudio.gui.plots.columns import TrialColumns
 from hpstudio.gui.plots.items import FastScatter, finite_bounds
 
 __all__ = ["OverfittingPlot", "within_one_standard_error"]
@@ -81,7 +81,7 @@ class OverfittingPlot(PlotBase):
         self._rank_other_pos = np.empty(0, dtype=np.int64)
         self._rank_one_se_pos = np.empty(0, dtype=np.int64)
 
-    def set_columns(self, columns: TrialColumns, metric: str = "score") -> None:
+    def set_columns(self, columns: TrialTable, metric: str = "score") -> None:
         super().set_columns(columns, metric)
         self._rank_rows = np.empty(0, dtype=np.int64)  # nothing drawn is reusable
         self._diag_bounds = None

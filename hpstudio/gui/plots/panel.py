@@ -1,8 +1,8 @@
 """All live plots of a study in one tab widget.
 
-The panel owns the shared column store. Appended trials are coalesced by a short
-single-shot timer (one redraw per frame at most, however fast trials arrive), only
-the visible tab is redrawn, and hidden tabs are marked dirty and redrawn when
+The panel observes a study session: the session owns the trial table and coalesces
+appended trials (one ``appended`` per frame at most, however fast trials arrive); here
+only the visible tab is redrawn, and hidden tabs are marked dirty and redrawn when
 shown, so a running study pays for one plot per frame.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from PySide6 import QtCore, QtWidgets
 
 from hpstudio.core.records import TrialRecord
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.base import PlotBase
-from hpstudio.gui.plots.columns import TrialColumns
 from hpstudio.gui.plots.contour import ContourPlot
 from hpstudio.gui.plots.history import HistoryPlot
 from hpstudio.gui.plots.importance import ImportancePlot
@@ -22,10 +22,9 @@ from hpstudio.gui.plots.overfitting import OverfittingPlot
 from hpstudio.gui.plots.parallel import ParallelPlot
 from hpstudio.gui.plots.slices import SlicesPlot
 from hpstudio.gui.plots.timeline import TimelinePlot
+from hpstudio.gui.session import StudySession
 
-__all__ = ["FRAME_MS", "PlotsPanel"]
-
-FRAME_MS = 16  # coalescing window for appended trials: about one screen frame
+__all__ = ["PlotsPanel"]
 
 
 class PlotsPanel(QtWidgets.QWidget):
@@ -39,10 +38,10 @@ class PlotsPanel(QtWidgets.QWidget):
     trialClicked = QtCore.Signal(int)
     filterChanged = QtCore.Signal(object)
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None,
+                 session: StudySession | None = None) -> None:
         super().__init__(parent)
-        self.columns = TrialColumns()
-        self.metric_name = "score"
+        self.session = session or StudySession(self)
         self.selected: int | None = None
         self.history = HistoryPlot()
         self.slices = SlicesPlot()
@@ -65,57 +64,59 @@ class PlotsPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+        self.session.reset.connect(self._on_reset)
+        self.session.appended.connect(self._on_appended)
+        self._on_reset()
 
-        self._pending: list[TrialRecord] = []
-        self._flush_timer = QtCore.QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(FRAME_MS)
-        self._flush_timer.timeout.connect(self.flush)
+    # -- the study ----------------------------------------------------------------------
+    @property
+    def columns(self) -> TrialTable:
+        """The shown study's trial table (the session's)."""
+        return self.session.table
 
-    # -- public API -------------------------------------------------------------------
+    @property
+    def metric_name(self) -> str:
+        return self.session.metric
+
     def set_study(
         self,
-        trials: Sequence[TrialRecord],
+        trials: Sequence[TrialRecord] | TrialTable,
         log_params: Iterable[str] = frozenset(),
         metric: str = "score",
         appended: Sequence[TrialRecord] = (),
     ) -> None:
-        """Show a whole study (replacing any previous one); draws the visible tab now.
+        """Show a whole study through the session (replacing any previous one).
 
-        ``trials`` may be a reopened study's ``StoredTrials``: the plots then read its
-        column arrays (no record is built) and its folds only when the timeline is
-        drawn. ``appended`` are records that arrived after those (a resumed study)."""
-        self._flush_timer.stop()
-        self._pending.clear()
-        self.metric_name = metric
-        self.columns = TrialColumns.from_trials(trials, log_params)
+        ``trials`` may be a reopened study's table: the plots then read its columns (no
+        record is built) and its folds only when the timeline is drawn. ``appended`` are
+        records that arrived after those (a resumed study)."""
+        self.session.show_trials(trials, metric=metric, log_params=log_params)
         if appended:
-            self.columns.extend(appended)
+            self.session.add_trials(appended)
+            self.session.flush()
+
+    def append_trial(self, trial: TrialRecord) -> None:
+        """Add one finished trial; plots catch up within one frame (coalesced)."""
+        self.session.add_trials([trial])
+
+    def append_trials(self, trials: Sequence[TrialRecord]) -> None:
+        self.session.add_trials(trials)
+
+    def flush(self) -> None:
+        """Apply pending appends now."""
+        self.session.flush()
+
+    def _on_reset(self) -> None:
+        """A new study: every plot reads the new table; the visible one draws now."""
         for plot in self.plots.values():
-            plot.set_columns(self.columns, metric)
+            plot.set_columns(self.session.table, self.session.metric)
             plot.selected = self.selected
         current = self.current_plot()
         if current is not None:
             current.refresh()
 
-    def append_trial(self, trial: TrialRecord) -> None:
-        """Add one finished trial; plots catch up within one frame (coalesced)."""
-        self._pending.append(trial)
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
-
-    def append_trials(self, trials: Sequence[TrialRecord]) -> None:
-        self._pending.extend(trials)
-        if not self._flush_timer.isActive():
-            self._flush_timer.start()
-
-    def flush(self) -> None:
-        """Apply pending appends now: redraw the visible plot, mark the others dirty."""
-        self._flush_timer.stop()
-        if not self._pending:
-            return
-        batch, self._pending = self._pending, []
-        start = self.columns.extend(batch)
+    def _on_appended(self, first: int, _count: int) -> None:
+        """Redraw the visible plot, mark the others dirty."""
         current = self.current_plot()
         for plot in self.plots.values():
             if plot is not current:
@@ -123,7 +124,7 @@ class PlotsPanel(QtWidgets.QWidget):
             elif plot.dirty:
                 plot.refresh()
             else:
-                plot.append(start)  # may defer itself (throttled plots)
+                plot.append(first)  # may defer itself (throttled plots)
 
     def select_trial(self, number: int | None) -> None:
         """Highlight trial ``number`` in every plot (None clears the highlight)."""
@@ -151,11 +152,10 @@ class PlotsPanel(QtWidgets.QWidget):
 
     @property
     def pending_count(self) -> int:
-        return len(self._pending)
+        return self.session.pending_count
 
     def shutdown(self) -> None:
         """Stop timers and background work (call before the app quits)."""
-        self._flush_timer.stop()
         for plot in self.plots.values():
             plot.cancel_deferred()
 
@@ -173,7 +173,7 @@ class PlotsPanel(QtWidgets.QWidget):
 def _preview() -> None:  # pragma: no cover - manual preview
     import sys
 
-    from hpstudio.gui.plots.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
+    from hpstudio.core.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     panel = PlotsPanel()

@@ -11,8 +11,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.base import FAILED_BRUSH, PlotBase, XHeadroom, set_ticks
-from hpstudio.gui.plots.columns import TrialColumns
 from hpstudio.gui.plots.items import FastBars
 
 __all__ = ["TimelinePlot"]
@@ -53,7 +53,7 @@ class TimelinePlot(PlotBase):
         self._trial = np.empty(0, dtype=np.int64)
         self._rows_of_workers: np.ndarray = np.empty(0, dtype=np.int64)
 
-    def set_columns(self, columns: TrialColumns, metric: str = "score") -> None:
+    def set_columns(self, columns: TrialTable, metric: str = "score") -> None:
         super().set_columns(columns, metric)
         self.headroom.reset()
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from hpstudio.core import export
 from hpstudio.core.errors import HpstudioError
 from hpstudio.core.records import TrialRecord
-from hpstudio.core.store import StudyRow
+from hpstudio.core.storage import StudyRow
 
 __all__ = [
     "FORMAT_JSON",

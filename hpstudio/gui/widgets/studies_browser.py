@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 
 from hpstudio.core.errors import StoreError
 from hpstudio.core.records import StudyStatus, StudySummary
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 
 __all__ = ["COLUMNS", "RESUMABLE", "StudiesBrowser", "StudiesTableModel"]
 
@@ -284,7 +284,7 @@ class StudiesBrowser(QtWidgets.QWidget):
     def open_path(self, path: str | Path | None) -> bool:
         """Show the history at ``path``; on failure say why and keep showing the current one."""
         try:
-            store = HistoryStore(path, timeout=self.timeout)
+            store = HistoryStore(path, timeout=self.timeout, transient=True)
         except StoreError as exc:
             self._show_error(str(exc), title="Cannot open history")
             return False

@@ -6,6 +6,8 @@ k folds spread over workers) without running any fit.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from hpstudio.core.records import FoldResult, TrialRecord, TrialState
@@ -62,8 +64,8 @@ def synthetic_trials(
             fold_results.append(
                 FoldResult(
                     trial_number=number, fold=f,
-                    test_score=None if failed else float(split[i, f]),
-                    train_score=None if failed else float(train[i, f]),
+                    test_scores={"score": math.nan if failed else float(split[i, f])},
+                    train_scores=None if failed else {"score": float(train[i, f])},
                     fit_time=float(fit[i, f]), score_time=0.001,
                     started=t0, finished=t1, worker=worker_names[w],
                     error="ValueError: synthetic failure" if failed else None,
@@ -75,8 +77,8 @@ def synthetic_trials(
             TrialRecord(
                 study_id=1, number=number, params=params,
                 state=TrialState.FAILED if failed else TrialState.COMPLETE,
-                split_test_scores=() if failed else tuple(float(v) for v in split[i]),
-                split_train_scores=None if failed else tuple(float(v) for v in train[i]),
+                test_scores={"score": () if failed else tuple(float(v) for v in split[i])},
+                train_scores=None if failed else {"score": tuple(float(v) for v in train[i])},
                 fit_times=tuple(float(v) for v in fit[i]),
                 score_times=(0.001,) * folds,
                 started=started, finished=finished,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from hpstudio.core.records import TrialRecord
-from hpstudio.gui.plots.columns import TrialColumns
+from hpstudio.core.trials import TrialTable
 
 __all__ = [
     "compute_importances",
@@ -44,7 +44,7 @@ def within_one_standard_error(trials: Sequence[TrialRecord]) -> set[int]:
 
     The standard error of a trial is ``std_test_score / sqrt(k)`` over its k folds.
     """
-    cols = TrialColumns.from_trials(trials)
+    cols = TrialTable.from_trials(trials)
     mask = one_standard_error_mask(cols.test, cols.standard_error, cols.complete)
     return set(cols.number[mask].tolist())
 
@@ -93,7 +93,7 @@ def variance_explained(groups: np.ndarray, y: np.ndarray) -> float:
     return float(min(max(omega, 0.0), 1.0))
 
 
-def importances_from_columns(cols: TrialColumns) -> dict[str, float]:
+def importances_from_columns(cols: TrialTable) -> dict[str, float]:
     """How much of the score's variance each parameter explains on its own.
 
     An ANOVA of the mean CV score on each parameter over every complete trial (see
@@ -115,4 +115,4 @@ def compute_importances(
     trials: Sequence[TrialRecord], log_params: Iterable[str] = ()
 ) -> dict[str, float]:
     """Parameter importance for the score over ``trials`` (see importances_from_columns)."""
-    return importances_from_columns(TrialColumns.from_trials(trials, log_params))
+    return importances_from_columns(TrialTable.from_trials(trials, log_params))

@@ -190,6 +190,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 spec = None
     if study_id is not None:
         row = store.get_study(study_id)
+        row.study_spec("resume it")  # a study recorded or imported without a spec cannot run
         if row.status is StudyStatus.FINISHED:
             print(f"study #{study_id} {row.name!r} is already finished", file=sys.stderr)
             return 0
@@ -209,7 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"trials: {outcome.n_complete} complete, {outcome.n_failed} failed, "
           f"{outcome.elapsed:.1f} s")
     if outcome.best is not None:
-        metric = store.get_study(outcome.study_id).spec.get("scoring", {}).get("metric") or "score"
+        metric = store.get_study(outcome.study_id).metric
         print(f"best {metric}: {outcome.best.mean_test_score:.6g} "
               f"(± {outcome.best.std_test_score:.3g}), trial {outcome.best.number}")
         print(f"best params: {outcome.best.params}")
@@ -279,10 +280,14 @@ def cmd_studies(args: argparse.Namespace) -> int:
     rows = [("id", "name", "strategy", "estimator", "trials", "best", "status", "created")]
     for s in studies:
         total = s.n_total if s.n_total is not None else "?"
-        done = f"{s.n_complete + s.n_failed}/{total}" + (f" ({s.n_failed} failed)"
-                                                          if s.n_failed else "")
+        extra = [f"{n} {what}" for n, what in ((s.n_failed, "failed"), (s.n_pruned, "pruned"))
+                 if n]
+        done = f"{s.n_complete + s.n_failed + s.n_pruned}/{total}" + (
+            f" ({', '.join(extra)})" if extra else "")
         status = s.status.value + (f": {s.stop_reason}" if s.stop_reason and
                                    s.status.value != "finished" else "")
+        if not s.has_spec:
+            status += f" ({s.origin.value}, read-only)"
         rows.append((str(s.id), s.name, s.strategy, s.estimator.rsplit(".", 1)[-1], done,
                      _fmt(s.best_score), status,
                      time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created))))
@@ -296,27 +301,30 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = _store(args)
     study = store.get_study(store.resolve(args.study))
     trials = store.load_trials(study.id)
-    spec = study.spec
+    about = study.spec if study.spec is not None else study.description
     done = len(trials)
+    origin = "" if study.runnable else f" [{study.origin.value}, read-only]"
     print(f"study #{study.id} {study.name!r}: {study.status.value}"
-          + (f" ({study.stop_reason})" if study.stop_reason else ""))
-    print(f"  data {spec['data']}  estimator {spec['estimator']['class']}  "
-          f"strategy {spec.get('search', {}).get('strategy', 'grid')}")
-    metric = spec.get("scoring", {}).get("metric") or "score"
-    print(f"  metric {metric}  folds {spec.get('cv', {}).get('folds', 5)}  "
+          + (f" ({study.stop_reason})" if study.stop_reason else "") + origin)
+    print(f"  data {about.get('data', '?')}  estimator {study.estimator or '?'}  "
+          f"strategy {about.get('search', {}).get('strategy', 'grid')}")
+    metric = study.metric
+    print(f"  metric {metric}  splits {study.n_splits or '?'}  "
           f"trials {done}/{study.n_total if study.n_total is not None else '?'}  "
           f"elapsed {study.elapsed:.1f} s")
     if not trials:
         print("no finished trials yet")
         return 0
-    frame = cv_results_frame(trials).sort_values(["rank_test_score", "number"])
+    key = "score" if len(study.metrics) == 1 else study.refit
+    frame = cv_results_frame(trials).sort_values([f"rank_test_{key}", "number"])
     if args.top:
         frame = frame.head(args.top)
     rows = [("rank", "trial", f"mean {metric}", "std", "fit s", "state", "params")]
     for _, r in frame.iterrows():
         params = r["params"] if r["state"] == "complete" else f"{r['params']}  {r['error']}"
-        rows.append((str(r["rank_test_score"]), str(r["number"]), _fmt(r["mean_test_score"]),
-                     _fmt(r["std_test_score"]), f"{r['mean_fit_time']:.3f}", r["state"], params))
+        rows.append((str(r[f"rank_test_{key}"]), str(r["number"]), _fmt(r[f"mean_test_{key}"]),
+                     _fmt(r[f"std_test_{key}"]), f"{r['mean_fit_time']:.3f}", r["state"],
+                     params))
     _print_table(rows)
     return 0
 

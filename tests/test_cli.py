@@ -196,3 +196,39 @@ def test_help_documents_every_command():
         for command in ("hpstudio run", "hpstudio studies", "hpstudio show", "hpstudio trials",
                         "hpstudio export", "hpstudio resume"):
             assert command in text
+
+
+def test_a_study_without_a_spec_is_shown_read_only(tmp_path, capsys, db_path):
+    """A recorded study (no spec) lists, shows and exports its parameters; what needs a
+    spec (resume, a snippet, a refit model) says why it cannot, with status 2."""
+    from hpstudio.core.records import StudyOrigin, StudyStatus, TrialRecord, TrialState
+    from hpstudio.core.storage import NewStudy
+
+    with HistoryStore(db_path) as store:
+        study = store.add_study(NewStudy(
+            name="recorded-svc", spec=None, origin=StudyOrigin.RECORDED,
+            status=StudyStatus.FINISHED, estimator="sklearn.svm.SVC", metric="accuracy",
+            description={"estimator": "sklearn.svm.SVC", "metric": "accuracy",
+                         "data": {"rows": 150}}))
+        store.save_trials(TrialRecord(study, n, {"C": c}, TrialState.COMPLETE,
+                                      {"score": (s, s + 0.02)}, None, (0.1, 0.1), (0.0, 0.0),
+                                      0.0, 1.0)
+                          for n, (c, s) in enumerate([(0.1, 0.8), (1.0, 0.9), (10.0, 0.85)]))
+    code, out, _ = run_cli("studies", capsys=capsys)
+    assert code == 0 and "recorded-svc" in out and "3/?" in out
+    code, out, _ = run_cli("show", "recorded-svc", capsys=capsys)
+    assert code == 0 and "recorded, read-only" in out and "metric accuracy" in out
+    assert out.splitlines()[4].split()[:3] == ["1", "1", "0.91"]
+    csv = tmp_path / "t.csv"
+    assert run_cli("trials", "recorded-svc", "--csv", str(csv), capsys=capsys)[0] == 0
+    assert list(pd.read_csv(csv)["mean_test_score"]) == pytest.approx([0.81, 0.91, 0.86])
+    best = tmp_path / "best.json"
+    assert run_cli("export", "recorded-svc", "-o", str(best), capsys=capsys)[0] == 0
+    document = json.loads(best.read_text())
+    assert document["params"] == {"C": 1.0} and document["estimator"] == "sklearn.svm.SVC"
+    assert document["study"]["origin"] == "recorded"
+    for args in (("resume", "recorded-svc"), ("export", "recorded-svc", "-o", "x.py"),
+                 ("export", "recorded-svc", "--model", str(tmp_path / "m.skops"))):
+        code, _, err = run_cli(*args, capsys=capsys)
+        assert code == 2 and "was recorded without a spec" in err, args
+        assert len(err.strip().splitlines()) == 1

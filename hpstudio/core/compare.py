@@ -141,7 +141,7 @@ def comparison_warnings(studies: Sequence[StudyRow]) -> list[str]:
     if len({repr(d) for d in data}) == 1 and all(prints) and len(set(prints)) > 1:
         warnings.append("the data file changed between these studies (different fingerprints): "
                         "the scores were measured on different data")
-    differs("metrics", [s.metric_label for s in studies],
+    differs("metrics", [s.metric for s in studies],
             "the scores are on different scales and cannot be ranked against each other")
     differs("cross-validation", [_cv(s) for s in studies],
             "the folds differ, so small score differences may be noise")

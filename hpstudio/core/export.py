@@ -64,7 +64,7 @@ def params_document(study: StudyRow, trial: TrialRecord) -> dict[str, Any]:
                          else described.get("fixed_params", {})),
         "score": trial.mean_test_score,
         "std_score": trial.std_test_score,
-        "metric": study.metric_label,
+        "metric": study.metric,
         "cv": spec.get("cv", {}) if spec else described.get("cv", {}),
         "data": spec["data"] if spec else described.get("data", {}),
         "data_fingerprint": study.data_fingerprint,

@@ -223,7 +223,7 @@ class HistoryController(QtCore.QObject):
         except HpstudioError as exc:
             self._error("Cannot compare", str(exc))
             return None
-        metrics = {r.metric_label for r in rows}
+        metrics = {r.metric for r in rows}
         view = CompareView(curves, metric=" / ".join(sorted(metrics)),
                            warnings=comparison_warnings(rows), parent=self.window)
         self._keep(view)

@@ -526,7 +526,7 @@ class MainWindow(QMainWindow):
         self.current_study_id = study_id
         self._resumable_id = study_id if row.status in _RESUMABLE and row.runnable else None
         self.session.show(table, param_names=() if spec is None else spec.param_names,
-                          metric=row.metric_label)
+                          metric=row.metric)
         self._fit_columns()
         self.details.show_trial(None)
         self.plots_dock.raise_()

@@ -170,3 +170,47 @@ def test_failed_trials_rank_last_like_sklearn():
     frame = export.cv_results_frame(trials)
     assert list(frame["rank_test_score"]) == [2, 4, 1, 2]
     assert list(frame["state"]) == ["complete", "failed", "complete", "complete"]
+
+
+def test_several_metrics_and_rungs_export_under_scikit_learns_names():
+    """Records holding two metrics at two rungs export as scikit-learn names them."""
+    from sklearn.datasets import load_iris
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV
+    from sklearn.tree import DecisionTreeClassifier
+
+    from hpstudio.core.records import Budget
+
+    X, y = load_iris(return_X_y=True)
+    grid = {"max_depth": [1, 2, 3]}
+    search = GridSearchCV(DecisionTreeClassifier(random_state=0), grid, cv=3,
+                          scoring=["accuracy", "f1_macro"], refit="accuracy",
+                          return_train_score=True).fit(X, y)
+    results = search.cv_results_
+    metrics = ("accuracy", "f1_macro")
+    trials = [TrialRecord(
+        1, i, dict(params), TrialState.COMPLETE,
+        {m: tuple(results[f"split{k}_test_{m}"][i] for k in range(3)) for m in metrics},
+        {m: tuple(results[f"split{k}_train_{m}"][i] for k in range(3)) for m in metrics},
+        (0.1,) * 3, (0.01,) * 3, 0.0, 1.0, refit="accuracy")
+        for i, params in enumerate(results["params"])]
+    frame = export.cv_results_frame(trials)
+    for key in results:
+        if key.startswith(("split", "mean_t", "std_t", "rank_")):
+            assert key in frame.columns, key
+            np.testing.assert_allclose(frame[key].to_numpy(dtype=float),
+                                       np.asarray(results[key], dtype=float), err_msg=key)
+    assert "mean_test_score" not in frame.columns  # one name per metric, as scikit-learn
+
+    halving = HalvingGridSearchCV(DecisionTreeClassifier(random_state=0), grid, cv=3,
+                                  factor=2, random_state=0).fit(X, y)
+    hr = halving.cv_results_
+    rungs = [TrialRecord(1, i, dict(p), TrialState.COMPLETE,
+                         {"score": tuple(hr[f"split{k}_test_score"][i] for k in range(3))},
+                         None, (0.1,) * 3, (0.01,) * 3, 0.0, 1.0, rung=int(hr["iter"][i]),
+                         budget=Budget("n_samples", int(hr["n_resources"][i])))
+             for i, p in enumerate(hr["params"])]
+    frame = export.cv_results_frame(rungs)
+    assert list(frame["iter"]) == list(hr["iter"])
+    assert list(frame["n_resources"]) == list(hr["n_resources"])
+    np.testing.assert_allclose(frame["mean_test_score"], hr["mean_test_score"])

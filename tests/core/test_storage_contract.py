@@ -143,11 +143,11 @@ def test_status_rename_note_and_splits_are_kept(repo):
 def test_a_study_without_a_spec_is_kept_read_only(repo):
     study = new_study(repo, spec=None, origin=StudyOrigin.RECORDED, status=StudyStatus.FINISHED,
                       metrics=("roc_auc", "accuracy"), refit="roc_auc",
-                      description={"estimator": "sklearn.svm.SVC", "metric": "roc_auc"})
+                      metric="roc_auc", description={"estimator": "sklearn.svm.SVC"})
     row = repo.get_study(study)
     assert row.spec is None and not row.runnable and row.origin is StudyOrigin.RECORDED
     assert row.metrics == ("roc_auc", "accuracy") and row.refit == "roc_auc"
-    assert row.estimator == "sklearn.svm.SVC" and row.metric_label == "roc_auc"
+    assert row.estimator == "sklearn.svm.SVC" and row.metric == "roc_auc"
     summary = next(s for s in repo.list_studies() if s.id == study)
     assert not summary.has_spec and summary.origin is StudyOrigin.RECORDED
 

@@ -318,6 +318,31 @@ def test_reopening_reads_columns_and_the_timeline_shows_the_stored_folds(
     assert boxes.shown == []
 
 
+def test_a_study_without_a_spec_opens_read_only(qtbot, window: MainWindow, db_path: Path,
+                                                boxes: Boxes) -> None:
+    """A recorded study has trials and plots but nothing to run: the editor keeps what it
+    had, Resume stays off, and the status bar says why."""
+    from hpstudio.core.records import StudyOrigin
+    from hpstudio.core.storage import NewStudy
+
+    with HistoryStore(db_path) as store:
+        study_id = store.add_study(NewStudy(
+            name="recorded", spec=None, origin=StudyOrigin.RECORDED,
+            status=StudyStatus.STOPPED, estimator="sklearn.svm.SVC", metric="accuracy"))
+        store.save_trials(stored_trial(study_id, n) for n in range(3))
+    assert window.load_spec(tiny_spec())
+    editor_spec = window.editor.spec()
+    assert window.show_study(study_id)
+    assert window.trial_model.rowCount() == 3 and len(window.plots.columns) == 3
+    assert window.trial_model.metric == "accuracy"
+    assert window.editor.spec() == editor_spec  # nothing to show there
+    assert not window.resume_action.isEnabled()
+    assert "recorded: shown read-only" in window.statusBar().currentMessage()
+    assert window.select_plot_tab("history")
+    assert len(window.plots.history.plotted_scores()) == 3
+    assert boxes.shown == []
+
+
 # ----- bad input: a clear message, never a crash or a freeze ------------------------------------
 
 

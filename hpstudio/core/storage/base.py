@@ -77,6 +77,7 @@ class StudyRow:
     refit: str = SCORE
     n_splits: int | None = None
     description: dict[str, Any] = field(default_factory=dict)
+    metric: str = SCORE  # the ranking metric's name as the user gave it ("score": default)
 
     @property
     def runnable(self) -> bool:
@@ -100,12 +101,6 @@ class StudyRow:
         if self.spec is not None:
             return str(self.spec.get("estimator", {}).get("class", ""))
         return str(self.description.get("estimator", ""))
-
-    @property
-    def metric_label(self) -> str:
-        """The scorer's name as a user wrote it (``score``: the estimator's own)."""
-        source = self.spec.get("scoring", {}) if self.spec is not None else self.description
-        return str(source.get("metric") or self.refit)
 
 
 @dataclass(frozen=True)

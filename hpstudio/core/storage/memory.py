@@ -40,7 +40,7 @@ class MemoryHistory(HistoryRepository):
                 study_id, study.name, study.spec, study.status, None, time.time(), None,
                 study.data_fingerprint, library_versions(), study.n_total, "", study.base_dir,
                 0.0, study.origin, tuple(study.metrics), study.refit, study.n_splits,
-                dict(study.description))
+                dict(study.description), study.metric)
             self._trials[study_id] = {}
             self._listing[study_id] = (study.strategy, study.estimator, study.dataset,
                                        study.metric)

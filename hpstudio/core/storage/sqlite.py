@@ -349,7 +349,7 @@ class HistoryStore(HistoryRepository):
             json.loads(row["versions"] or "{}"), row["n_total"], row["note"] or "",
             row["base_dir"], row["elapsed"] or 0.0, StudyOrigin(row["origin"] or "spec"),
             _metrics_of(row["metrics"]), row["refit"] or SCORE, row["n_splits"],
-            json.loads(row["description"] or "{}"))
+            json.loads(row["description"] or "{}"), row["metric"] or SCORE)
 
     def list_studies(self) -> list[StudySummary]:
         rows = self._query(

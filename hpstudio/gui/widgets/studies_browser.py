@@ -490,9 +490,12 @@ class StudiesBrowser(QtWidgets.QWidget):
     def _update_actions(self) -> None:
         studies = self.selected_studies()
         one = len(studies) >= 1
-        for name in ("open", "duplicate", "refine", "export", "rename", "note", "delete"):
+        runnable = one and studies[0].has_spec  # recorded / imported: look, never run
+        for name in ("open", "export", "rename", "note", "delete"):
             self.actions_by_name[name].setEnabled(one)
-        self.actions_by_name["resume"].setEnabled(one and studies[0].status in RESUMABLE)
+        for name in ("duplicate", "refine"):
+            self.actions_by_name[name].setEnabled(runnable)
+        self.actions_by_name["resume"].setEnabled(runnable and studies[0].status in RESUMABLE)
         self.actions_by_name["compare"].setEnabled(len(studies) >= 2)
 
     def _show_context_menu(self, pos: QtCore.QPoint) -> None:
@@ -529,10 +532,11 @@ def display_text(study: StudySummary, column: int) -> str:
     if column == COL_STRATEGY:
         return study.strategy
     if column == COL_TRIALS:
-        done = study.n_complete + study.n_failed
+        done = study.n_complete + study.n_failed + study.n_pruned
         total = "?" if study.n_total is None else str(study.n_total)
-        failed = f" ({study.n_failed} failed)" if study.n_failed else ""
-        return f"{done} / {total}{failed}"
+        extra = [f"{n} {what}" for n, what in ((study.n_failed, "failed"),
+                                                (study.n_pruned, "pruned")) if n]
+        return f"{done} / {total}" + (f" ({', '.join(extra)})" if extra else "")
     if column == COL_BEST:
         best = study.best_score
         return "–" if best is None or math.isnan(best) else f"{best:.6g}"
@@ -546,10 +550,14 @@ def display_text(study: StudySummary, column: int) -> str:
 
 
 def status_text(study: StudySummary) -> str:
-    """The status, with why a study stopped or failed (a finished study needs no reason)."""
+    """The status, with why a study stopped or failed (a finished study needs no reason),
+    and where a study without a spec came from (it can only be looked at)."""
+    text = study.status.value
     if study.stop_reason and study.status in (StudyStatus.STOPPED, StudyStatus.FAILED):
-        return f"{study.status.value}: {study.stop_reason}"
-    return study.status.value
+        text = f"{text}: {study.stop_reason}"
+    if not study.has_spec:
+        text = f"{text} ({study.origin.value}, read-only)"
+    return text
 
 
 def sort_key(study: StudySummary, column: int) -> Any:

@@ -160,11 +160,13 @@ class _Reader:
                 raise self._error(stmt, f"cannot read `{self._segment(stmt)}`: the pasted text "
                                   "may hold only the grid, imports and simple assignments "
                                   "such as N = [2, 4, 8]")
-        if expressions:
+        named = [value for name, value in assignments if name in GRID_NAMES]
+        if named:  # param_grid = ... wins over a search.fit(X, y) pasted along with it
+            grid = named[-1]
+        elif expressions:
             grid = expressions[-1]
         elif assignments:
-            named = [value for name, value in assignments if name in GRID_NAMES]
-            grid = named[-1] if named else assignments[-1][1]
+            grid = assignments[-1][1]
         else:
             raise SpecError("nothing to read: paste a dict of hyperparameters or a list of dicts")
         for name, value in assignments:
@@ -223,7 +225,7 @@ class _Reader:
             for key, value in zip(node.keys, node.values, strict=True):
                 if key is None:
                     raise self._error(value, f"cannot read `**{self._segment(value)}`: "
-                                  "unpacking is not read; write them out")
+                                      "unpacking is not read; write them out")
                 entries.append((key, self._parameter_name(key), value))
             return entries
         if not (isinstance(node, ast.Call) and self._path(node.func) == "builtins.dict"):
@@ -487,9 +489,10 @@ class _Reader:
                               "numbers")
         try:
             numbers = range(*bounds)
-        except ValueError as exc:
+            count = len(numbers)
+        except (ValueError, OverflowError) as exc:
             raise self._error(node, f"cannot read `{self._segment(node)}` ({exc})") from None
-        self._check_length(node, len(numbers))
+        self._check_length(node, count)
         return list(numbers)
 
     def _spacing(self, path: str, node: ast.Call) -> list[Any]:
@@ -529,9 +532,12 @@ class _Reader:
         start, stop, step = kwargs.get("start", 0), kwargs["stop"], kwargs.get("step", 1)
         if step == 0:
             raise self._error(node, f"`{self._segment(node)}`: step must not be 0")
-        if not all(math.isfinite(v) for v in (start, stop, step)):
-            raise self._error(node, f"`{self._segment(node)}`: bounds must be finite")
-        return max(0, math.ceil((stop - start) / step))
+        try:
+            count = math.ceil((stop - start) / step)
+        except (OverflowError, ValueError):
+            raise self._error(node, f"`{self._segment(node)}`: bounds must be finite numbers "
+                              "of usual size") from None
+        return max(0, count)
 
     def _array(self, path: str, node: ast.Call) -> list[Any]:
         import numpy as np
@@ -744,7 +750,8 @@ class _Reader:
     # ----- messages ---------------------------------------------------------------------------
     def _check_length(self, node: ast.AST, count: int) -> None:
         if count > MAX_VALUES:
-            raise self._error(node, f"`{self._segment(node)}` gives {count:,} values; a search "
+            shown = f"{count:,}" if count < 10**12 else "over a trillion"
+            raise self._error(node, f"`{self._segment(node)}` gives {shown} values; a search "
                               f"space list holds at most {MAX_VALUES:,}")
 
     def _segment(self, node: ast.AST) -> str:

@@ -162,7 +162,7 @@ def _encoding(path: Path, fmt: Format, head: bytes) -> str:
         return "utf-8-sig"  # Excel's "CSV UTF-8" starts with a byte-order mark
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode text" is tab-separated UTF-16
-    if b"\x00" in head:
+    if b"\x00" in head.rstrip(b"\x00"):  # NUL padding at the end is left to the parser
         raise _unreadable(path, fmt, "it holds binary data, not text")
     return "utf-8"
 

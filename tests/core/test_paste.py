@@ -236,7 +236,7 @@ def test_literals_ranges_and_arithmetic(text, expected):
     "param_grid: dict = {'C': [1, 10], 'kernel': ('rbf',)}",
     "{'C': [1, 10], 'kernel': ['rbf']},",
     "Cs = [1, 10]\nparam_grid = {'C': Cs, 'kernel': ['rbf']}\n"
-    "search = GridSearchCV(SVC(), param_grid)",
+    "search = GridSearchCV(SVC(), param_grid)\nsearch.fit(X, y)",
 ])
 def test_the_usual_ways_of_writing_one_grid(text):
     assert parse_param_grid(text) == ({"C": Values((1, 10)), "kernel": Values(("rbf",))},)
@@ -361,6 +361,9 @@ def test_skopt_dimensions_become_ranges():
     ("{'e': [PCA(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)]}", "PCA takes at most"),
     ("{'C': np.logspace(0, 1, 10**9)}", "gives 1,000,000,000 values"),
     ("{'C': range(10**9)}", "gives 1,000,000,000 values"),
+    ("{'C': np.arange(0, 1, 1e-300)}", "gives over a trillion values"),
+    ("{'C': range(2**4000)}", "cannot read `range(2**4000)`"),
+    ("{'C': np.arange(0, np.inf)}", "bounds must be finite numbers"),
     ("{'C': [2**10**10]}", "too large a number"),
     ("{'C': [1 / 0]}", "cannot compute `1 / 0`"),
     ("{'C': [10.0 ** 400]}", "cannot compute"),

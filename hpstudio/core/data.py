@@ -1,7 +1,8 @@
-"""Datasets: scikit-learn's bundled sets and CSV files, with a leak-free preprocessing step.
+"""Datasets: scikit-learn's bundled sets and data files, with a leak-free preprocessing step.
 
-A CSV is typed by pandas and its preprocessing (impute + scale numbers, impute + one-hot
-text) is a Pipeline step fitted inside each fold, so nothing is learnt from test folds.
+A data file (CSV, TSV, Parquet, Feather, Excel: read by ``tabular``) is typed by pandas and
+its preprocessing (impute + scale numbers, impute + one-hot text) is a Pipeline step fitted
+inside each fold, so nothing is learnt from test folds.
 Bundled sets are passed through untouched, so scores agree with ``GridSearchCV``.
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from hpstudio.core.errors import DataError
 from hpstudio.core.spec import DataSpec
+from hpstudio.core.tabular import read_table
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -66,7 +68,7 @@ class Dataset:
 def load_dataset(spec: DataSpec) -> Dataset:
     if spec.builtin:
         return load_builtin(spec.builtin)
-    return load_csv(spec.csv_path(), spec.target or "")
+    return load_table(spec.csv_path(), spec.target or "")
 
 
 def load_builtin(name: str) -> Dataset:
@@ -86,13 +88,17 @@ def load_builtin(name: str) -> Dataset:
     return Dataset(name, bunch.data, bunch.target, task)
 
 
-def read_csv_preview(path: Any, rows: int = 20) -> Any:
-    """The first rows of a CSV, typed as the full load would type them (for the data panel)."""
-    return _read_csv(path, nrows=rows)
+def read_preview(path: Any, rows: int = 20) -> Any:
+    """The first rows of a data file, typed as the full load would type them (data panel)."""
+    return read_table(path, nrows=rows)
 
 
-def load_csv(path: Any, target: str) -> Dataset:
-    frame = _read_csv(path)
+read_csv_preview = read_preview  # the name the data panel has always called
+
+
+def load_table(path: Any, target: str) -> Dataset:
+    """A data file of any format ``read_table`` knows, split into features and target."""
+    frame = read_table(path)
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
         raise DataError(f"target column {target!r} is not in {path}; its columns are: {columns}")
@@ -117,6 +123,9 @@ def load_csv(path: Any, target: str) -> Dataset:
                    int(missing_target.sum()))
 
 
+load_csv = load_table  # the spec key is `csv` whatever the file's format
+
+
 def infer_task(target: Any) -> str:
     """Text, booleans and small sets of integers are classes; other numbers are a regression."""
     import pandas as pd
@@ -133,43 +142,6 @@ def _is_numeric(column: Any) -> bool:
     import pandas as pd
 
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-
-
-def _read_csv(path: Any, nrows: int | None = None) -> Any:
-    import csv
-
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(path, nrows=nrows, sep=None, engine="python")
-    except FileNotFoundError:
-        raise DataError(f"CSV file not found: {path}; check the path in [data] csv") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder, not a CSV file") from None
-    except PermissionError:
-        raise DataError(f"no permission to read {path}") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty; a CSV needs a header row and data rows") from None
-    except csv.Error as exc:
-        if "delimiter" in str(exc) and _is_blank(path):
-            raise DataError(f"{path} is empty; a CSV needs a header row and data rows") from None
-        raise DataError(f"{path} is not a readable CSV ({exc}); save it as comma-separated "
-                        "UTF-8 text with one header row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, TypeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path} is not a readable CSV ({first}); save it as comma-separated "
-                        "UTF-8 text with one header row") from None
-    if frame.shape[1] < 1 or (nrows is None and frame.shape[0] == 0):
-        raise DataError(f"{path} has no data rows")
-    return frame
-
-
-def _is_blank(path: Any) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return not handle.read(4096).strip()
-    except OSError:
-        return False
 
 
 def make_preprocessor(numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Any:

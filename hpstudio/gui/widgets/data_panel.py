@@ -312,8 +312,10 @@ class DataPanel(QWidget):
         self._start_csv(str(path), target)
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", self._csv or "",
-                                              "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a data file", self._csv or "",
+            "Data files (*.csv *.tsv *.tab *.txt *.parquet *.pq *.feather *.arrow *.xlsx *.xlsm "
+            "*.xls);;All files (*)")
         if path:
             self.choose_csv(path)
 

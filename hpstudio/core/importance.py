@@ -11,13 +11,14 @@ effects are fractions of one variance, so they sum to at most 1 by construction.
 
 The forest is the one Optuna's ``FanovaImportanceEvaluator`` fits (scikit-learn's
 ``RandomForestRegressor``, 64 trees, depth 64, same seed) on the same encoding
-(numbers as they are, categories one-hot), so on numeric parameters the shares are
-Optuna's to rounding. The variance decomposition is computed here rather than by
-calling Optuna because Optuna walks every tree in Python once per split point,
-which grows with the square of the trials (16 s for 1,000 trials on a laptop);
-the decomposition below is vectorised over the leaves of each tree and takes a
-few milliseconds per tree. Three choices differ from Optuna's, each for a reason
-a user of a search space would give:
+(numbers as they are, categories one-hot, parameters in name order), so fitted to
+the scores the shares are Optuna's to rounding on numeric and two-way parameters.
+The variance decomposition is computed here rather than by calling Optuna because
+Optuna walks every tree in Python once per split point, which grows with the square
+of the trials (16 s for 1,000 trials on a 2-core machine, 2 s for 300); the
+decomposition below is vectorised over the leaves of each tree and takes a few
+milliseconds per tree. Three choices differ from Optuna's, each for a reason a user
+of a search space would give:
 
 * a log-scaled parameter is analysed on its log axis (the axis the search sampled
   and the plots show), where Optuna integrates over the linear range and so sees
@@ -25,9 +26,12 @@ a user of a search space would give:
 * a categorical parameter varies over its categories, each weighing the same, where
   Optuna's one-hot box also counts combinations that no trial can have (no
   category, or two at once);
-* a trial that lacks a parameter (it belongs to another sub-space) is kept: "not
-  set" is one more state of that parameter, weighing the share of trials without
-  it, where Optuna drops every trial that lacks any parameter.
+* a trial that lacks a parameter (it belongs to another sub-space) is kept, where
+  Optuna drops every trial that lacks any parameter. When a categorical parameter
+  says which trials have it (``gamma`` exactly when ``kernel`` is "rbf"), its gaps
+  are filled with values drawn from the trials that have it, so the kernel keeps
+  the credit for the sub-space; otherwise "not set" is one more state of the
+  parameter, weighing the share of trials without it.
 
 By default the forest is fitted to the ranks of the scores, not the scores: the
 question is which settings make a trial better, and on ranks the answer no longer
@@ -78,7 +82,9 @@ class ParameterValues:
     ``values`` holds the number itself for a numeric parameter and the category code
     (0, 1, ... ; any distinct numbers) for a categorical one, with NaN where the
     trial does not have the parameter (it belongs to another sub-space). This is
-    the layout of the plots' parameter columns, so they pass straight in.
+    the layout of the plots' parameter columns, so they pass straight in. A ``log``
+    parameter is analysed on its log10 axis, unless it has a value of 0 or less,
+    which only its linear axis can hold.
     """
 
     name: str
@@ -318,8 +324,8 @@ class _Encoded:
     Numeric: one column, uniform over ``[low, high]`` with weight ``1 - absent``
     plus, when some trials lack it, a point at ``sentinel`` (below ``low``) with
     weight ``absent``. Categorical: one 0/1 column per state (the categories seen,
-    then "absent" if any trial lacks it); ``states`` are the one-hot rows and
-    ``weights`` their measure."""
+    then "absent" if any trial lacks it), the state's measure in ``weights``: the
+    categories share ``1 - absent`` equally."""
 
     name: str
     columns: np.ndarray
@@ -450,7 +456,7 @@ def _tree_fractions(
         others = np.delete(share, i, axis=1).prod(axis=1) * leaves.value
         lower, upper = leaves.lower[:, s:s + e.width], leaves.upper[:, s:s + e.width]
         if e.categorical:
-            effect = _holds_states(e, lower, upper).T.astype(float) @ others
+            effect = _holds_states(lower, upper).T.astype(float) @ others
             masses = e.weights
         else:
             effect, masses = _numeric_effect(e, lower[:, 0], upper[:, 0], others,
@@ -459,17 +465,22 @@ def _tree_fractions(
     return out
 
 
-def _holds_states(e: _Encoded, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """(n_leaves, n_states): whether each one-hot state lies in each leaf's box."""
-    onehot = np.eye(e.width)
-    inside = (lower[:, None, :] < onehot[None]) & (onehot[None] <= upper[:, None, :])
-    return inside.all(axis=2)
+def _holds_states(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """(n_leaves, n_states): whether each one-hot state lies in each leaf's box.
+
+    State c is the point with 1 in column c and 0 elsewhere: the leaf must admit a 1
+    in column c and a 0 in every other column, counted per row so the cost grows
+    with the number of states, not its square."""
+    admits_one = (lower < 1.0) & (upper >= 1.0)
+    refuses_zero = ~((lower < 0.0) & (upper >= 0.0))
+    refusals = refuses_zero.sum(axis=1, keepdims=True)
+    return admits_one & (refusals - refuses_zero == 0)
 
 
 def _measure(e: _Encoded, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Measure of each leaf's side along one parameter (a number in [0, 1])."""
     if e.categorical:
-        return _holds_states(e, lower, upper) @ e.weights
+        return _holds_states(lower, upper) @ e.weights
     lo, hi = lower[:, 0], upper[:, 0]
     inside = np.clip(np.minimum(hi, e.high) - np.maximum(lo, e.low), 0.0, None)
     out = inside / (e.high - e.low) * (1.0 - e.absent)

@@ -253,6 +253,37 @@ def test_a_parameter_set_in_one_sub_space_only_carries_that_sub_space():
     assert result.shares["max_features"] < 0.01
 
 
+def test_a_number_set_in_one_sub_space_only_carries_that_sub_space():
+    """``tol`` set in half the trials, nothing else marking them, and setting it
+    helps: "not set" is its own state, so tol gets the difference as well as its
+    slope where set."""
+    rng = np.random.default_rng(2)
+    n = 200
+    alpha = rng.uniform(0, 1, n)
+    tol = np.where(rng.uniform(size=n) < 0.5, rng.uniform(1, 2, n), np.nan)
+    y = 0.3 * alpha + np.where(np.isnan(tol), 0.0, 0.4 + 0.1 * np.nan_to_num(tol))
+    result = fanova_importances([ParameterValues("alpha", alpha), ParameterValues("tol", tol)],
+                                y, target="scores")
+    # tol's share by hand: (0.4 + 0.15)^2 / 4 + 0.1^2 / 24 over that plus 0.09 / 12
+    by_hand = (0.55 ** 2 / 4 + 0.01 / 24) / (0.55 ** 2 / 4 + 0.01 / 24 + 0.09 / 12)
+    assert result.shares["tol"] == pytest.approx(by_hand, abs=0.03)
+    assert ranking(result) == ["tol", "alpha"]
+
+
+def test_a_categorical_with_thirty_categories_gets_its_true_share():
+    rng = np.random.default_rng(3)
+    n, k = 2000, 30
+    kind = rng.integers(0, k, n).astype(float)
+    x = rng.uniform(size=n)
+    y = 0.3 * kind / k + 0.05 * x
+    result = fanova_importances([ParameterValues("kind", kind, categorical=True),
+                                 ParameterValues("x", x)], y, target="scores")
+    kind_variance = 0.09 * (k * k - 1) / 12 / k**2  # a uniform choice among 30 levels
+    x_variance = 0.05**2 / 12
+    assert result.shares["kind"] == pytest.approx(kind_variance / (kind_variance + x_variance),
+                                                  abs=0.01)
+
+
 # -- edge cases ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("n", [0, 1])

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import Any
 
 from hpstudio import __version__
@@ -19,6 +23,8 @@ from hpstudio.core.errors import HpstudioError
 from hpstudio.demo import demo_spec_path
 
 EXIT_USAGE = 2
+EXIT_TERMINATED = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
+TERMINATED_REASON = "terminated (SIGTERM)"
 
 _EPILOG = """\
 commands:
@@ -200,10 +206,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = _Progress(quiet=args.quiet)
     runner = StudyRunner(store, executor=make_executor(args), listener=progress,
                          allowed_packages=getattr(args, "allow_package", ()))
-    try:
-        outcome = runner.run(spec, study_id=study_id)
-    finally:
-        progress.close()
+    with _StopOnSigterm(runner) as sigterm:
+        try:
+            outcome = runner.run(spec, study_id=study_id)
+        finally:
+            progress.close()
     name = store.get_study(outcome.study_id).name
     print(f"study #{outcome.study_id} {name!r}: {outcome.status.value}"
           + (f" ({outcome.reason})" if outcome.reason else ""))
@@ -216,7 +223,49 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"best params: {outcome.best.params}")
     else:
         print("no successful trial")
+    if sigterm.received and outcome.status is StudyStatus.STOPPED:
+        resume = f"hpstudio resume {outcome.study_id}"
+        if args.db:
+            resume += f" --db {shlex.quote(str(args.db))}"
+        print(f"hpstudio: terminated; finished trials are saved, `{resume}` goes on",
+              file=sys.stderr)
+        return EXIT_TERMINATED
     return 0 if outcome.status is not StudyStatus.FAILED else 1
+
+
+class _StopOnSigterm:
+    """While a study runs, SIGTERM stops it the way the app's Stop button does.
+
+    The handler only asks the runner to stop: folds in flight get their grace period,
+    then the study is stored as stopped (resumable) and the command exits with
+    ``EXIT_TERMINATED``. Raising from the handler instead could interrupt a write to
+    the history at any point. The previous handler is restored once the run returns.
+    Python lets only the main thread install handlers; elsewhere SIGTERM is left alone.
+    """
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+        self.received = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _StopOnSigterm:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+            self._installed = True
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._installed:
+            # None: the previous handler was not set from Python; the default is closest.
+            previous = signal.SIG_DFL if self._previous is None else self._previous
+            signal.signal(signal.SIGTERM, previous)
+            self._installed = False
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        self.received = True
+        self.runner.stop(TERMINATED_REASON)
 
 
 def _resumable(store: Any, spec: Any) -> int | None:

@@ -7,7 +7,10 @@ a local process pool and a Dask cluster are interchangeable behind ``Executor``.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import threading
+import time
 from abc import ABC, abstractmethod
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
@@ -59,6 +62,8 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 
 
 STOP_GRACE_SECONDS = 10.0  # how long a stopped study waits for the folds already running
+PARENT_CHECK_SECONDS = 0.25  # how often a worker checks that the process it serves is alive
+ORPHAN_EXIT_STATUS = 3  # a worker's exit status when it ends because its parent is gone
 
 
 def default_jobs() -> int:
@@ -74,6 +79,7 @@ class LocalExecutor(Executor):
         self._context: EvaluationContext | None = None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         self._pool: Any = None
+        self._stopping_since: float | None = None
 
     @property
     def n_workers(self) -> int:
@@ -86,6 +92,7 @@ class LocalExecutor(Executor):
     def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
         from dataclasses import replace
 
+        self._stopping_since = None
         self._tmpdir = tempfile.TemporaryDirectory(prefix="hpstudio-data-")
         self._context = replace(context, data_path=dump_dataset(Path(self._tmpdir.name), X, y))
         self._pool = self._get_pool()
@@ -98,7 +105,9 @@ class LocalExecutor(Executor):
         # fit does not start one thread per core in every worker and oversubscribe them.
         threads = str(max(1, default_jobs() // self._n_jobs))
         env = {name: threads for name in _THREAD_VARIABLES}
-        return get_reusable_executor(max_workers=self._n_jobs, timeout=300, env=env)
+        # The same initializer and arguments on every call, so loky keeps reusing the pool.
+        return get_reusable_executor(max_workers=self._n_jobs, timeout=300, env=env,
+                                     initializer=serve_parent, initargs=(os.getpid(),))
 
     def submit(self, task: FoldTask) -> None:
         assert self._context is not None, "start() first"
@@ -119,16 +128,19 @@ class LocalExecutor(Executor):
                 out.append(future.result())
             except Exception:  # the worker died (killed, out of memory): run the task again
                 lost.append(task)
-        if lost:
+        if lost and self._stopping_since is None:  # a stopping study starts no fold again
             self._pool = self._get_pool()
             for task in lost:
                 self.submit(task)
         return out
 
     def cancel_pending(self) -> None:
+        """Drop queued folds; the first call with folds still running starts the grace period."""
         for future in list(self._futures):
             if future.cancel():
                 del self._futures[future]
+        if self._futures and self._stopping_since is None:
+            self._stopping_since = time.monotonic()
 
     def cancel_trial(self, number: int, rung: int = 0) -> None:
         for future, task in list(self._futures.items()):
@@ -139,14 +151,19 @@ class LocalExecutor(Executor):
         """Drop queued folds; give running ones ``STOP_GRACE_SECONDS``, then kill the workers.
 
         A fit that never returns (a hung estimator) must not make closing hang: its worker
-        is killed, and the next study starts with a fresh pool.
+        is killed, and the next study starts with a fresh pool. The grace period counts
+        from the stop request, so a study loop that already waited it out does not wait
+        a second time here.
         """
         self.cancel_pending()
         if self._futures:
-            _, running = wait(list(self._futures), timeout=STOP_GRACE_SECONDS)
+            assert self._stopping_since is not None
+            grace = STOP_GRACE_SECONDS - (time.monotonic() - self._stopping_since)
+            _, running = wait(list(self._futures), timeout=max(0.0, grace))
             if running and self._pool is not None:
                 self._pool.shutdown(wait=False, kill_workers=True)
             self._futures.clear()
+        self._stopping_since = None
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
@@ -201,6 +218,51 @@ class SerialExecutor(Executor):
     def close(self) -> None:
         self._queue.clear()
         self._data = None
+
+
+def serve_parent(parent_pid: int) -> None:
+    """Make a worker end with the process it serves, however that process ends.
+
+    loky keeps idle workers for minutes so that the next study starts warm; if the parent
+    is killed (SIGKILL, a crash) nobody tells them, and they would keep running, holding
+    the parent's stdout and stderr open so that a pipe reading them never ends. A thread
+    in each worker exits the worker as soon as the parent is gone.
+
+    SIGTERM is ignored, like loky's resource tracker does: a SIGTERM sent to the whole
+    process group (a service manager, ``kill -- -PGID``) then reaches the parent alone,
+    which stops the study in order and shuts its workers down itself; loky kills workers
+    with SIGKILL, which is not affected.
+    """
+    if os.name == "posix":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_parent_ends, args=(parent_pid,),
+                     name="hpstudio-parent-watch", daemon=True).start()
+
+
+def _exit_when_parent_ends(parent_pid: int) -> None:
+    """End the worker once its parent has exited.
+
+    On POSIX a process whose parent dies is adopted by init (or a subreaper), so its
+    ``getppid()`` changes: that is checked a few times a second, independent of which
+    thread of the parent started the worker (Linux's PR_SET_PDEATHSIG would fire when
+    that thread ends, and loky starts workers from whichever thread submits). On Windows
+    the parent id never changes; loky hands the worker a handle on its parent process
+    instead, which becomes ready when the parent exits.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait as wait_for
+
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    if sentinel is not None:
+        try:
+            wait_for([sentinel])
+        except OSError:  # an unusable handle: leave the worker to loky's idle timeout
+            return
+    else:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(ORPHAN_EXIT_STATUS)
 
 
 def dump_dataset(folder: Path, X: Any, y: Any) -> str:

@@ -37,6 +37,7 @@ from hpstudio.core.records import (
 )
 from hpstudio.core.spec import StudySpec
 from hpstudio.core.storage import HistoryRepository
+from hpstudio.core.storage.liveness import HEARTBEAT_SECONDS, new_owner
 from hpstudio.core.strategies import Strategy, make_strategy
 
 Listener = Callable[[StudyEvent], None]
@@ -117,11 +118,9 @@ class StudyRunner:
             raise ValueError("give a spec for a new study or the id of one to resume")
         resumed = study_id is not None
         previous_elapsed = 0.0
+        owner = new_owner()
         if study_id is not None:
             row = self.store.get_study(study_id)
-            if row.status is StudyStatus.RUNNING:
-                raise StoreError(f"study #{study_id} {row.name!r} is running in another process; "
-                                 "wait for it or stop it first")
             spec = row.study_spec("resume it")
             previous_elapsed = row.elapsed
         assert spec is not None
@@ -133,7 +132,8 @@ class StudyRunner:
         if study_id is None:
             study_id = self.store.create_study(
                 spec.to_dict(), base_dir=spec.data.base_dir, n_total=spec.planned_trials(),
-                data_fingerprint=fingerprint, dataset=spec.data.label, n_splits=n_splits)
+                data_fingerprint=fingerprint, dataset=spec.data.label, n_splits=n_splits,
+                owner=owner)
         else:
             stored = self.store.get_study(study_id).data_fingerprint
             if stored and stored != fingerprint:
@@ -142,13 +142,15 @@ class StudyRunner:
                     f"now {fingerprint}); resuming would mix results from different data, so "
                     "start a new study instead"
                 )
-            self.store.mark_running(study_id, spec.planned_trials())
+            self.store.claim_study(study_id, owner, spec.planned_trials())
             self.store.set_n_splits(study_id, n_splits)
-        return self._run(study_id, spec, dataset, context, n_splits, resumed, previous_elapsed)
+        with _Heartbeat(self.store, study_id, owner, self.stop):
+            return self._run(study_id, spec, dataset, context, n_splits, resumed,
+                             previous_elapsed, owner)
 
     def _run(self, study_id: int, spec: StudySpec, dataset: Dataset,
              context: EvaluationContext, n_splits: int, resumed: bool,
-             previous_elapsed: float) -> StudyOutcome:
+             previous_elapsed: float, owner: str) -> StudyOutcome:
         started = time.time()
         progress = _Progress()
         finished = self.store.load_trials(study_id)
@@ -179,7 +181,7 @@ class StudyRunner:
             self.executor.close()
             elapsed = previous_elapsed + time.time() - started
             try:
-                self.store.set_status(study_id, status, reason, elapsed=elapsed)
+                self.store.set_status(study_id, status, reason, elapsed=elapsed, owner=owner)
             except StoreError as exc:
                 self._log(f"could not record the study's end: {exc}", "error")
             self.listener(StudyEnded(study_id, status, reason, progress.best,
@@ -273,6 +275,49 @@ class StudyRunner:
 
     def _log(self, message: str, level: str = "info") -> None:
         self.listener(StudyLog(message, level))
+
+
+class _Heartbeat:
+    """Tells the history, every few seconds and from a thread of its own, that this run
+    is alive; a long fit in this process (the serial executor) does not silence it. When
+    the run learns it lost the study (another process claimed it after its heartbeat went
+    stale, e.g. after a laptop slept), it stops instead of running the study twice."""
+
+    def __init__(self, store: HistoryRepository, study_id: int, owner: str,
+                 stop: Callable[[str], None]) -> None:
+        self._store = store
+        self._study_id = study_id
+        self._owner = owner
+        self._stop_run = stop
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="hpstudio-heartbeat",
+                                        daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=HEARTBEAT_SECONDS * 2)
+
+    def _beat(self) -> None:
+        try:
+            store = self._store.for_thread()
+        except HpstudioError:
+            return
+        try:
+            while not self._done.wait(HEARTBEAT_SECONDS):
+                try:
+                    alive = store.heartbeat(self._study_id, self._owner)
+                except HpstudioError:
+                    continue  # a busy or briefly unreadable history: beat again later
+                if not alive:
+                    self._stop_run("another process took this study over")
+                    return
+        finally:
+            if store is not self._store:
+                store.close()
 
 
 def make_trial(study_id: int, candidate: Candidate, folds: list[FoldResult], *,

@@ -8,6 +8,7 @@ one. A new backend is added to ``BACKENDS`` and must pass all of them.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -23,6 +24,7 @@ from hpstudio.core.records import (
     TrialState,
 )
 from hpstudio.core.storage import HistoryRepository, HistoryStore, MemoryHistory, NewStudy
+from hpstudio.core.storage.base import StudyBusy
 
 SPEC = {"name": "s", "data": {"builtin": "iris"}, "estimator": {"class": "sklearn.svm.SVC"},
         "space": [{"C": [1, 10]}], "search": {"strategy": "grid"},
@@ -135,8 +137,9 @@ def test_status_rename_note_and_splits_are_kept(repo):
     assert (row.status, row.stop_reason, row.elapsed, row.name, row.note, row.n_splits) == (
         StudyStatus.STOPPED, "time limit of 5 s reached", 5.5, "renamed", "a note", 7)
     assert row.finished is not None
-    repo.mark_running(study, None)
+    repo.claim_study(study, "run-2")
     row = repo.get_study(study)
+    assert row.status is StudyStatus.RUNNING
     assert row.stop_reason is None and row.finished is None and row.n_total == 4
 
 
@@ -273,3 +276,47 @@ def test_deleting_a_study_removes_its_trials(repo):
     repo.delete_study(study)
     assert repo.load_trials(study) == [] and len(repo.load_trials(kept)) == 1
     assert [s.id for s in repo.list_studies()] == [kept]
+
+
+# ----- who runs a study ------------------------------------------------------------------
+
+
+def test_one_owner_runs_a_study_at_a_time(factory):
+    first, second = factory(), factory()
+    study = new_study(first, owner="run-1")
+    with pytest.raises(StudyBusy, match="is running in another"):
+        second.claim_study(study, "run-2")
+    assert first.heartbeat(study, "run-1") and not second.heartbeat(study, "run-2")
+    first.claim_study(study, "run-1")  # the owner may claim again (a retry)
+    assert first.set_status(study, StudyStatus.STOPPED, "stopped by user", owner="run-1")
+    second.claim_study(study, "run-2")  # stopped: anyone may take it over
+    assert not first.heartbeat(study, "run-1")  # the first run learns it lost the study
+    assert not first.set_status(study, StudyStatus.FINISHED, owner="run-1")  # no effect
+    row = second.get_study(study)
+    assert row.status is StudyStatus.RUNNING and row.stop_reason is None
+    assert second.set_status(study, StudyStatus.FINISHED, owner="run-2")
+    assert second.get_study(study).status is StudyStatus.FINISHED
+
+
+def test_claims_from_many_threads_at_once_have_one_winner(factory):
+    study = new_study(factory(), status=StudyStatus.STOPPED)
+    repos = [factory() for _ in range(6)]
+    winners: list[str] = []
+    barrier = threading.Barrier(len(repos))
+
+    def claim(repo: HistoryRepository, owner: str) -> None:
+        handle = repo.for_thread()
+        barrier.wait()
+        try:
+            handle.claim_study(study, owner)
+            winners.append(owner)
+        except StudyBusy:
+            pass
+
+    threads = [threading.Thread(target=claim, args=(r, f"run-{i}")) for i, r in enumerate(repos)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert repos[0].heartbeat(study, winners[0])

@@ -22,6 +22,12 @@ The promises:
   that is not run from a spec may have no spec (``StudyRow.spec`` is None) and is shown
   read-only. A study's metrics are named once (``metrics``, ``refit``); its trials carry
   their scores under those names.
+* **One process runs a study at a time.** ``add_study`` and ``claim_study`` hand the
+  study to an owner token in one atomic step; a second claim of a study whose owner is
+  alive fails with :class:`StudyBusy`. The owner keeps ``heartbeat`` going; a study
+  whose heartbeat went stale (``liveness``) reads as interrupted and can be claimed from
+  any machine. An owner that lost its claim learns it from ``heartbeat`` (False), and
+  its ``set_status`` changes nothing.
 * **Who owns a connection:** a backend object belongs to the thread that made it unless
   it was made ``transient`` (then every call opens and closes its own connection, and
   any thread may call). Readers given out by ``open_trials`` may outlive the backend
@@ -40,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hpstudio.core.errors import HpstudioError
+from hpstudio.core.errors import HpstudioError, StoreError
 from hpstudio.core.records import (
     SCORE,
     StudyOrigin,
@@ -103,6 +109,10 @@ class StudyRow:
         return str(self.description.get("estimator", ""))
 
 
+class StudyBusy(StoreError):
+    """The study is being run by another live process."""
+
+
 @dataclass(frozen=True)
 class NewStudy:
     """What a study is created with. ``spec`` is the spec as a dict, or None."""
@@ -122,12 +132,13 @@ class NewStudy:
     n_splits: int | None = None
     description: dict[str, Any] = field(default_factory=dict)
     status: StudyStatus = StudyStatus.RUNNING
+    owner: str | None = None  # the run that claims it from the start
 
 
 def new_study_from_spec(spec: dict[str, Any], *, base_dir: str | None, n_total: int | None,
                         data_fingerprint: str | None, dataset: str,
-                        n_splits: int | None = None,
-                        origin: StudyOrigin = StudyOrigin.SPEC) -> NewStudy:
+                        n_splits: int | None = None, origin: StudyOrigin = StudyOrigin.SPEC,
+                        owner: str | None = None) -> NewStudy:
     """The NewStudy of a spec dict (what `hpstudio run` and the app create)."""
     scoring = spec.get("scoring", {})
     return NewStudy(
@@ -135,7 +146,7 @@ def new_study_from_spec(spec: dict[str, Any], *, base_dir: str | None, n_total: 
         data_fingerprint=data_fingerprint, dataset=dataset,
         strategy=spec.get("search", {}).get("strategy", "grid"),
         estimator=spec["estimator"]["class"], metric=scoring.get("metric") or SCORE,
-        n_splits=n_splits)
+        n_splits=n_splits, owner=owner)
 
 
 class HistoryRepository(ABC):
@@ -151,20 +162,32 @@ class HistoryRepository(ABC):
 
     def create_study(self, spec: dict[str, Any], *, base_dir: str | None,
                      n_total: int | None, data_fingerprint: str | None, dataset: str,
-                     n_splits: int | None = None) -> int:
+                     n_splits: int | None = None, owner: str | None = None) -> int:
         """A new running study of a spec (shorthand for ``add_study``)."""
         return self.add_study(new_study_from_spec(
             spec, base_dir=base_dir, n_total=n_total, data_fingerprint=data_fingerprint,
-            dataset=dataset, n_splits=n_splits))
+            dataset=dataset, n_splits=n_splits, owner=owner))
 
     @abstractmethod
-    def mark_running(self, study_id: int, n_total: int | None) -> None:
-        """A stopped or interrupted study runs again (in this process)."""
+    def claim_study(self, study_id: int, owner: str, n_total: int | None = None) -> None:
+        """Make ``owner`` the one process running the study, atomically.
+
+        Raises :class:`StudyBusy` when another owner is alive (see ``liveness``)."""
+
+    @abstractmethod
+    def heartbeat(self, study_id: int, owner: str) -> bool:
+        """Say the owner is alive; False when it no longer owns the study."""
 
     @abstractmethod
     def set_status(self, study_id: int, status: StudyStatus, reason: str | None = None,
-                   elapsed: float | None = None) -> None:
-        """Record how a run ended; ``elapsed`` is the study's total running time so far."""
+                   elapsed: float | None = None, owner: str | None = None) -> bool:
+        """Record how a run ended; ``elapsed`` is the study's total running time so far.
+
+        Given an ``owner``, nothing changes unless it still owns the study (False)."""
+
+    def for_thread(self) -> HistoryRepository:
+        """A handle on the same history that another thread may use (the heartbeat's)."""
+        return self
 
     @abstractmethod
     def set_n_splits(self, study_id: int, n_splits: int) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from hpstudio.core.errors import StoreError, StudyNotFound
 from hpstudio.core.records import StudyStatus, StudySummary, TrialRecord, TrialState
-from hpstudio.core.storage.base import HistoryRepository, NewStudy, StudyRow
+from hpstudio.core.storage.base import HistoryRepository, NewStudy, StudyBusy, StudyRow
 from hpstudio.core.trials import TrialTable
 
 
@@ -28,6 +28,7 @@ class MemoryHistory(HistoryRepository):
         self._studies: dict[int, StudyRow] = {}
         self._trials: dict[int, dict[tuple[int, int], TrialRecord]] = {}
         self._listing: dict[int, tuple[str, str, str, str]] = {}  # strategy, estimator ...
+        self._owners: dict[int, str] = {}  # the run that holds each running study
         self._next_id = 1
 
     def add_study(self, study: NewStudy) -> int:
@@ -42,6 +43,8 @@ class MemoryHistory(HistoryRepository):
                 0.0, study.origin, tuple(study.metrics), study.refit, study.n_splits,
                 dict(study.description), study.metric)
             self._trials[study_id] = {}
+            if study.owner:
+                self._owners[study_id] = study.owner
             self._listing[study_id] = (study.strategy, study.estimator, study.dataset,
                                        study.metric)
         return study_id
@@ -56,17 +59,35 @@ class MemoryHistory(HistoryRepository):
             raise StudyNotFound(f"no study #{study_id} in this in-memory history")
         return row
 
-    def mark_running(self, study_id: int, n_total: int | None) -> None:
-        row = self._row(study_id)
-        self._update(study_id, status=StudyStatus.RUNNING, stop_reason=None, finished=None,
-                     n_total=row.n_total if n_total is None else n_total)
+    def claim_study(self, study_id: int, owner: str, n_total: int | None = None) -> None:
+        with self._lock:
+            row = self._row(study_id)
+            holder = self._owners.get(study_id)
+            if row.status is StudyStatus.RUNNING and holder not in (None, owner):
+                raise StudyBusy(f"study #{study_id} {row.name!r} is running in another thread; "
+                                "wait for it or stop it first")
+            self._owners[study_id] = owner
+            self._studies[study_id] = replace(
+                row, status=StudyStatus.RUNNING, stop_reason=None, finished=None,
+                n_total=row.n_total if n_total is None else n_total)
+
+    def heartbeat(self, study_id: int, owner: str) -> bool:
+        return self._owners.get(study_id) == owner
 
     def set_status(self, study_id: int, status: StudyStatus, reason: str | None = None,
-                   elapsed: float | None = None) -> None:
-        row = self._row(study_id)
-        self._update(study_id, status=status, stop_reason=reason,
-                     finished=None if status is StudyStatus.RUNNING else time.time(),
-                     elapsed=row.elapsed if elapsed is None else elapsed)
+                   elapsed: float | None = None, owner: str | None = None) -> bool:
+        with self._lock:
+            row = self._row(study_id)
+            holder = self._owners.get(study_id)
+            if owner is not None and holder not in (None, owner):
+                return False
+            if status is not StudyStatus.RUNNING:
+                self._owners.pop(study_id, None)
+            self._studies[study_id] = replace(
+                row, status=status, stop_reason=reason,
+                finished=None if status is StudyStatus.RUNNING else time.time(),
+                elapsed=row.elapsed if elapsed is None else elapsed)
+        return True
 
     def set_n_splits(self, study_id: int, n_splits: int) -> None:
         self._update(study_id, n_splits=n_splits)

@@ -40,7 +40,8 @@ from hpstudio.core.records import (
     TrialState,
 )
 from hpstudio.core.storage import schema
-from hpstudio.core.storage.base import HistoryRepository, NewStudy, StudyRow
+from hpstudio.core.storage.base import HistoryRepository, NewStudy, StudyBusy, StudyRow
+from hpstudio.core.storage.liveness import live_status
 from hpstudio.core.trials import FoldColumns, StoredColumns, TrialTable
 
 DB_ENV_VAR = "HPSTUDIO_DB"
@@ -284,28 +285,66 @@ class HistoryStore(HistoryRepository):
         cursor = self._write(
             "INSERT INTO studies (name, spec, base_dir, strategy, estimator, dataset, metric, "
             "status, created, data_fingerprint, versions, n_total, pid, host, origin, metrics, "
-            "refit, n_splits, description) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "refit, n_splits, description, owner, heartbeat) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (study.name, json.dumps(study.spec), study.base_dir, study.strategy,
              study.estimator, study.dataset, study.metric, study.status.value, time.time(),
              study.data_fingerprint, json.dumps(library_versions()), study.n_total,
              os.getpid(), socket.gethostname(), study.origin.value,
              json.dumps(list(study.metrics)), study.refit, study.n_splits,
-             json.dumps(study.description)),
+             json.dumps(study.description), study.owner,
+             time.time() if study.owner else None),
         )
         return int(cursor.lastrowid or 0)
 
-    def mark_running(self, study_id: int, n_total: int | None) -> None:
-        self._write("UPDATE studies SET status=?, stop_reason=NULL, finished=NULL, pid=?, host=?, "
-                    "n_total=COALESCE(?, n_total) WHERE id=?",
-                    (StudyStatus.RUNNING.value, os.getpid(), socket.gethostname(), n_total,
-                     study_id))
+    def claim_study(self, study_id: int, owner: str, n_total: int | None = None) -> None:
+        """One transaction holding the write lock reads the study's liveness and takes it:
+        of two processes claiming at once, the second sees the first one's heartbeat."""
+        self._check_writable()
+        try:
+            with self._connection() as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    row = conn.execute("SELECT name, status, heartbeat, host, pid, owner FROM "
+                                       "studies WHERE id=?", (study_id,)).fetchone()
+                    if row is None:
+                        raise StudyNotFound(f"no study #{study_id} in {self.path}")
+                    name, status, beat, host, pid, holder = row
+                    alive = live_status(StudyStatus(status), beat, host, pid)
+                    if alive is StudyStatus.RUNNING and holder != owner:
+                        raise StudyBusy(f"study #{study_id} {name!r} is running in another "
+                                        f"process ({host}, pid {pid}); wait for it or stop it "
+                                        "first")
+                    conn.execute(
+                        "UPDATE studies SET status=?, stop_reason=NULL, finished=NULL, pid=?, "
+                        "host=?, owner=?, heartbeat=?, n_total=COALESCE(?, n_total) WHERE id=?",
+                        (StudyStatus.RUNNING.value, os.getpid(), socket.gethostname(), owner,
+                         time.time(), n_total, study_id))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def heartbeat(self, study_id: int, owner: str) -> bool:
+        cursor = self._write("UPDATE studies SET heartbeat=? WHERE id=? AND owner=?",
+                             (time.time(), study_id, owner))
+        return cursor.rowcount == 1
 
     def set_status(self, study_id: int, status: StudyStatus, reason: str | None = None,
-                   elapsed: float | None = None) -> None:
+                   elapsed: float | None = None, owner: str | None = None) -> bool:
         finished = None if status is StudyStatus.RUNNING else time.time()
-        self._write("UPDATE studies SET status=?, stop_reason=?, finished=?, "
-                    "elapsed=COALESCE(?, elapsed) WHERE id=?",
-                    (status.value, reason, finished, elapsed, study_id))
+        cursor = self._write(
+            "UPDATE studies SET status=?, stop_reason=?, finished=?, elapsed=COALESCE(?, elapsed)"
+            " WHERE id=? AND (? IS NULL OR owner IS NULL OR owner=?)",
+            (status.value, reason, finished, elapsed, study_id, owner, owner))
+        return cursor.rowcount == 1
+
+    def for_thread(self) -> HistoryStore:
+        if self._memory is not None:  # an in-memory upgraded copy: read-only anyway
+            return self
+        return HistoryStore(self.path, timeout=self._timeout, transient=True)
 
     def set_n_splits(self, study_id: int, n_splits: int) -> None:
         self._write("UPDATE studies SET n_splits=? WHERE id=?", (n_splits, study_id))
@@ -374,11 +413,8 @@ class HistoryStore(HistoryRepository):
     @staticmethod
     def _live_status(row: Any) -> StudyStatus:
         """A study marked running whose process is gone was interrupted: say so."""
-        status = StudyStatus(row["status"])
-        if (status is StudyStatus.RUNNING and row["host"] == socket.gethostname()
-                and not _pid_alive(row["pid"])):
-            return StudyStatus.INTERRUPTED
-        return status
+        return live_status(StudyStatus(row["status"]), row["heartbeat"], row["host"],
+                           row["pid"])
 
     def _study_metrics(self, study_id: int) -> tuple[str, ...]:
         metrics = self._metrics.get(study_id)
@@ -601,21 +637,3 @@ def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[np.ndarray]:
     record = np.dtype([(f"c{i}", object) for i in range(width)])
     table = np.fromiter(rows, dtype=record, count=len(rows))
     return [table[f"c{i}"] for i in range(width)]
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped) is not running a study
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().split(") ", 1)[1][:1] != "Z"
-    except (OSError, IndexError):
-        return True

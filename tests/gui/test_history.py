@@ -561,3 +561,56 @@ def test_a_read_only_history_opens_for_reading_and_refuses_writes(
         assert browser(window).rename_study(ids["grid"], "writable again")
     finally:
         path.chmod(0o644)
+
+
+def cli(history: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line, in another process, on the same history."""
+    return subprocess.run([sys.executable, "-m", "hpstudio.cli", *args, "--db", str(history)],
+                          capture_output=True, text=True, timeout=240)
+
+
+def test_the_app_and_the_command_line_share_a_history(window, ids, history_file, qtbot,
+                                                      tmp_path, messages):
+    """What broke a shared history: the app's process opens and closes the history file
+    outside SQLite (a file dialog looking at its folder, a file picked by mistake), which
+    drops any SQLite lock the process holds; then another process uses the history. The
+    app holds no connection between operations, so both keep working and nothing is lost."""
+    b = browser(window)
+    assert window.history_store().transient and b.store.transient
+    dialog = QtWidgets.QFileDialog(window, "Browse", str(history_file.parent))
+    dialog.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog)
+    with qtbot.waitSignal(dialog.directoryEntered, timeout=5000, raising=False):
+        dialog.show()
+    qtbot.waitUntil(lambda: dialog.findChild(QtWidgets.QListView).model().rowCount(
+        dialog.findChild(QtWidgets.QListView).rootIndex()) > 0, timeout=5000)
+    dialog.close()
+    history_file.read_bytes()  # the file opened and closed by the app's process itself
+
+    spec = tmp_path / "from-cli.toml"
+    spec.write_text('name = "from-cli"\n[data]\nbuiltin = "iris"\n[estimator]\n'
+                    'class = "sklearn.tree.DecisionTreeClassifier"\n[[space]]\n'
+                    'max_depth = [1, 2, 3]\n[cv]\nfolds = 3\n', encoding="utf-8")
+    listed = cli(history_file, "studies")
+    assert listed.returncode == 0 and "tree-grid" in listed.stdout, listed.stderr
+    ran = cli(history_file, "run", str(spec), "-q", "--jobs", "1")
+    assert ran.returncode == 0, ran.stderr
+
+    # the app writes and reads after the other process came and went
+    assert b.rename_study(ids["grid"], "renamed in the app")
+    assert b.store.get_study(ids["grid"]).name == "renamed in the app"
+    b.refresh()
+    assert "from-cli" in [s.name for s in b.model.studies()]
+    assert window.load_spec(StudySpec.from_dict({**TREE, "name": "from-app"}))
+    with qtbot.waitSignal(window.runEnded, timeout=60_000):
+        assert window.start_study()
+    assert window.last_run.status is StudyStatus.FINISHED
+    assert window.show_study(b.store.resolve("from-cli"))
+    assert window.trial_model.rowCount() == 3
+
+    shown = cli(history_file, "studies")
+    assert shown.returncode == 0 and "renamed in the app" in shown.stdout
+    assert "from-app" in shown.stdout and "from-cli" in shown.stdout
+    assert "disk I/O" not in shown.stderr
+    with sqlite3.connect(history_file) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert window.last_error is None and messages["shown"] == []

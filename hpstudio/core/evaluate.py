@@ -19,6 +19,8 @@ import numpy as np
 
 from hpstudio.core.records import SCORE, Budget, FoldResult
 
+_MAX_WARNINGS_PER_FOLD = 5
+
 
 @dataclass(frozen=True)
 class EvaluationContext:
@@ -167,13 +169,14 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
     worker = str(os.getpid())
     fit_time = score_time = 0.0
     train_scores: dict[str, float] | None = None
+    caught: list[warnings.WarningMessage] = []
     try:
         state = prepare(context, data)
         train, test = state.splits[task.fold]
         estimator, X_train, y_train, X_test, y_test = fold_inputs(
             state.base_estimator, context, task.params, state.X, state.y, train, test)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             fit_start = time.time()
             estimator.fit(X_train, y_train)
             fit_time = time.time() - fit_start
@@ -189,7 +192,15 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
         train_scores = None
         error = _describe_error(exc)
     return FoldResult(task.trial_number, task.fold, test_scores, train_scores, fit_time,
-                      score_time, started, time.time(), worker, error, task.rung)
+                      score_time, started, time.time(), worker, error, task.rung,
+                      warning_texts(caught))
+
+
+def warning_texts(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    """What the estimator warned about, each distinct text once (a fit may repeat one
+    warning thousands of times)."""
+    texts = (f"{w.category.__name__}: {str(w.message).strip()}" for w in caught)
+    return tuple(dict.fromkeys(texts))[:_MAX_WARNINGS_PER_FOLD]
 
 
 def _scorers(state: _WorkerState, context: EvaluationContext,

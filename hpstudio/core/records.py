@@ -75,6 +75,7 @@ class FoldResult:
     worker: str  # the worker's label, for the timeline
     error: str | None = None
     rung: int = 0
+    warnings: tuple[str, ...] = ()  # what the estimator warned about (not stored)
 
 
 @dataclass(frozen=True, slots=True)

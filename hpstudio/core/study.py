@@ -42,6 +42,7 @@ from hpstudio.core.strategies import Strategy, make_strategy
 
 Listener = Callable[[StudyEvent], None]
 _POLL_SECONDS = 0.05
+_MAX_WARNINGS = 10  # distinct warning texts logged per study
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class _Progress:
     best: TrialRecord | None = None
     since_improvement: int = 0
     in_progress: dict[tuple[int, int], Candidate] = field(default_factory=dict)
+    warned: set[str] = field(default_factory=set)  # warning texts already logged
     folds: dict[tuple[int, int], dict[int, FoldResult]] = field(default_factory=dict)
 
     def record(self, trial: TrialRecord) -> None:
@@ -129,6 +131,7 @@ class StudyRunner:
         fingerprint = dataset.fingerprint()
         context = context_for(spec, dataset, estimator_class, self.allowed_packages)
         n_splits = count_splits(context, dataset)
+        self.store.check_integrity()  # a damaged history gets nothing, not a failed study
         if study_id is None:
             study_id = self.store.create_study(
                 spec.to_dict(), base_dir=spec.data.base_dir, n_total=spec.planned_trials(),
@@ -163,6 +166,8 @@ class StudyRunner:
                                    progress.n_failed, resumed, self.executor.n_workers))
         if dataset.dropped_rows:
             self._log(f"{dataset.dropped_rows} rows without a target value were left out")
+        for text in split_warnings(context, dataset):
+            self._log(f"scikit-learn warns about the splits: {text}", "warning")
         status, reason = StudyStatus.FAILED, "ended unexpectedly"
         try:
             self.executor.start(context, dataset.X, dataset.y)
@@ -237,6 +242,7 @@ class StudyRunner:
                 self._log("resumed")
                 self.listener(StudyResumed(study_id))
             for result in executor.results(timeout=_POLL_SECONDS):
+                self._hear_warnings(result, progress)
                 trial = self._collect(study_id, result, progress, folds, strategy)
                 if trial is None:
                     continue
@@ -272,6 +278,18 @@ class StudyRunner:
         if pruned:
             self.executor.cancel_trial(candidate.number, candidate.rung)
         return make_trial(study_id, candidate, done, pruned=pruned)
+
+    def _hear_warnings(self, result: FoldResult, progress: _Progress) -> None:
+        """Log what the estimator warned about, each text once per study."""
+        for text in result.warnings:
+            if text in progress.warned or len(progress.warned) > _MAX_WARNINGS:
+                continue
+            progress.warned.add(text)
+            if len(progress.warned) > _MAX_WARNINGS:
+                self._log("more warnings from the fits are not shown", "warning")
+            else:
+                self._log(f"scikit-learn warns (trial {result.trial_number}): {text}",
+                          "warning")
 
     def _log(self, message: str, level: str = "info") -> None:
         self.listener(StudyLog(message, level))
@@ -349,6 +367,20 @@ def count_splits(context: EvaluationContext, dataset: Dataset) -> int:
     ETA and cost preview counts them)."""
     splitter = make_splitter(context, dataset.y)
     return int(splitter.get_n_splits(dataset.X, dataset.y))
+
+
+def split_warnings(context: EvaluationContext, dataset: Dataset) -> tuple[str, ...]:
+    """What scikit-learn warns about the study's splits (e.g. "the least populated class
+    has only 3 members"): the workers split the same way, silently."""
+    import warnings
+
+    from hpstudio.core.evaluate import warning_texts
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in make_splitter(context, dataset.y).split(dataset.X, dataset.y):
+            pass
+    return warning_texts(caught)
 
 
 def _score(value: float | None) -> float:

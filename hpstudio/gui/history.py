@@ -22,7 +22,7 @@ from PySide6.QtCore import Qt
 
 from hpstudio.core.compare import best_so_far, comparison_warnings
 from hpstudio.core.errors import HpstudioError
-from hpstudio.core.records import TrialRecord
+from hpstudio.core.records import StudyStatus, TrialRecord
 from hpstudio.core.refine import (
     DEFAULT_FRACTION,
     DEFAULT_MARGIN,
@@ -89,7 +89,25 @@ class HistoryController(QtCore.QObject):
         if stored is not None:
             stored.connect(self._on_study_stored)
         db_path = getattr(window, "db_path", None)
-        self.browser.open_path(db_path if db_path is not None else default_db_path())
+        if self.browser.open_path(db_path if db_path is not None else default_db_path()):
+            self.report_unfinished()
+
+    def report_unfinished(self) -> None:
+        """Say at start what the last runs left: interrupted studies (their process ended
+        before they did) and a newest study that failed, each with what to do."""
+        log = getattr(getattr(self.window, "log_panel", None), "log", None)
+        if log is None:
+            return
+        studies = self.browser.model.studies()
+        for study in studies:
+            if study.status is StudyStatus.INTERRUPTED:
+                log(f"study #{study.id} {study.name!r} was interrupted: its process ended "
+                    "before the study did (closed, killed, crashed or out of disk space); "
+                    "its finished trials are saved, resume it from the Studies tab", "warning")
+        newest = max(studies, key=lambda s: s.id, default=None)
+        if newest is not None and newest.status is StudyStatus.FAILED:
+            log(f"the last study, #{newest.id} {newest.name!r}, failed: "
+                f"{newest.stop_reason or 'no reason was recorded'}", "error")
 
     # -- menus and actions ------------------------------------------------------------------
     def _action(self, name: str, text: str, icon: str, tip: str,

@@ -198,3 +198,71 @@ def test_a_transient_store_holds_no_connection_between_calls(db_path):
     assert len(store.load_trials(study)) == 1
     with pytest.raises(StoreError, match="transient"):
         store.sqlite_utils  # noqa: B018 - the property raises
+
+
+def test_a_damaged_history_gets_nothing_added_by_a_run(db_path, write_spec, capsys):
+    """A damaged page of the trials table: each run is refused with the way to recover,
+    instead of leaving one more failed study behind."""
+    from hpstudio.cli import main
+
+    spec = write_spec('name = "d"\n[data]\nbuiltin = "iris"\n[estimator]\n'
+                      'class = "sklearn.tree.DecisionTreeClassifier"\n[[space]]\n'
+                      'max_depth = [1, 2, 3]\n[cv]\nfolds = 3\n')
+    assert main(["run", str(spec), "-q", "--jobs", "1"]) == 0
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name='trials'").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(db_path.read_bytes())
+    data[(page - 1) * size + 8:(page - 1) * size + 600] = b"\x7f" * 592
+    db_path.write_bytes(bytes(data))
+    capsys.readouterr()
+    for _ in range(2):
+        assert main(["run", str(spec), "-q", "--jobs", "1", "--new"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "is damaged" in err[0] and ".recover" in err[0]
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM studies").fetchone()[0] == 1
+
+
+def test_a_full_disk_keeps_what_was_committed_and_the_study_resumes(db_path, monkeypatch):
+    """The history's disk fills up mid-run (SQLite's page limit stands in for the disk):
+    the run stops with a message saying so, every trial committed before is intact, the
+    study says the disk was full, and once there is room again it resumes to the end."""
+    from hpstudio.core.executor import SerialExecutor
+    from hpstudio.core.spec import StudySpec
+    from hpstudio.core.study import StudyRunner
+
+    spec = StudySpec.from_dict({
+        "name": "full", "data": {"builtin": "iris"},
+        "estimator": {"class": "sklearn.tree.DecisionTreeClassifier",
+                      "fixed": {"random_state": 0}},
+        "space": [{"max_depth": list(range(1, 41))}], "cv": {"folds": 3}})
+    real_connect = HistoryStore._raw_connect
+
+    def small_disk(self):
+        conn = real_connect(self)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        return conn
+
+    with HistoryStore(db_path) as store:  # the history exists before the disk fills
+        store.list_studies()
+    monkeypatch.setattr(HistoryStore, "_raw_connect", small_disk)
+    with HistoryStore(db_path) as store, pytest.raises(StoreError, match="is full"):
+        StudyRunner(store, executor=SerialExecutor()).run(spec)
+    monkeypatch.undo()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    with HistoryStore(db_path) as store:
+        kept = store.load_trials(1)
+        assert 0 < len(kept) < 40 and [t.number for t in kept] == list(range(len(kept)))
+        row = store.get_study(1)  # the next start says what happened
+        assert row.status is StudyStatus.FAILED and "is full" in row.stop_reason
+        assert "resume the study" in row.stop_reason
+        outcome = StudyRunner(store, executor=SerialExecutor()).run(study_id=1)
+        after = store.load_trials(1)
+    assert outcome.status is StudyStatus.FINISHED and len(after) == 40
+    assert after[: len(kept)] == kept

@@ -76,3 +76,20 @@ def test_a_strategy_can_stop_a_trial_after_a_fold(monkeypatch):
     # the last
     assert sorted(heard) == sorted([n for n, t in trials.items() if t.ok for _ in range(3)]
                                    + [t.number for t in pruned])
+
+
+def test_scikit_learns_warnings_reach_the_log_once_per_study():
+    from hpstudio.core.events import StudyLog
+
+    logged: list[StudyLog] = []
+    spec = StudySpec.from_dict({
+        "name": "warns", "data": {"builtin": "iris"},
+        "estimator": {"class": "sklearn.linear_model.LogisticRegression",
+                      "fixed": {"max_iter": 2}},
+        "space": [{"C": [0.1, 1.0, 10.0]}], "cv": {"folds": 3}})
+    StudyRunner(MemoryHistory(), executor=SerialExecutor(),
+                listener=lambda e: logged.append(e) if isinstance(e, StudyLog) else None
+                ).run(spec)
+    warned = [e.message for e in logged if e.level == "warning"]
+    assert len(warned) == 1 and "ConvergenceWarning" in warned[0]  # 9 fits, one line
+    assert "scikit-learn warns (trial 0)" in warned[0]

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -614,3 +615,46 @@ def test_the_app_and_the_command_line_share_a_history(window, ids, history_file,
     with sqlite3.connect(history_file) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert window.last_error is None and messages["shown"] == []
+
+
+def stored_trials(db: Path) -> int:
+    """Trials stored so far by another process (0 while it is still creating the file)."""
+    try:
+        return trial_count(db, 1)[0] if db.exists() else 0
+    except sqlite3.Error:
+        return 0
+
+
+def test_an_app_killed_mid_run_leaves_its_trials_and_the_next_start_says_so(
+        qtbot, tmp_path, monkeypatch, messages):
+    """The app runs a study and is killed (SIGKILL, as a crash or a power cut would end
+    it): every committed trial is intact, and the next start logs what happened."""
+    db = tmp_path / "killed.db"
+    spec = tmp_path / "long.toml"
+    spec.write_text('name = "long"\n[data]\nbuiltin = "digits"\n[estimator]\n'
+                    'class = "sklearn.ensemble.RandomForestClassifier"\n'
+                    'fixed = { random_state = 0, n_estimators = 40 }\n[[space]]\n'
+                    'max_depth = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]\n[cv]\nfolds = 3\n',
+                    encoding="utf-8")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HPSTUDIO_DB": str(db),
+           SETTINGS_DIR_ENV: str(tmp_path / "settings")}
+    app = subprocess.Popen([sys.executable, "-m", "hpstudio.cli", "gui", str(spec), "--run"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    try:
+        qtbot.waitUntil(lambda: stored_trials(db) >= 2, timeout=120_000)
+    finally:
+        os.killpg(app.pid, signal.SIGKILL)
+        app.wait(timeout=30)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        kept = conn.execute("SELECT number, state, n_splits FROM trials").fetchall()
+    conn.close()
+    assert len(kept) >= 2 and all(state == "complete" and k == 3 for _, state, k in kept)
+    monkeypatch.setenv(SETTINGS_DIR_ENV, str(tmp_path / "settings"))
+    win = MainWindow(db)
+    qtbot.addWidget(win)
+    warnings = win.log_panel.messages("warning")
+    assert any("study #1 'long' was interrupted" in w and "resume it" in w for w in warnings)
+    assert browser(win).model.studies()[0].status is StudyStatus.INTERRUPTED
+    win.close()

@@ -185,6 +185,9 @@ class HistoryRepository(ABC):
 
         Given an ``owner``, nothing changes unless it still owns the study (False)."""
 
+    def check_integrity(self) -> None:  # noqa: B027 - nothing to check in memory
+        """Raise a StoreError when the history is damaged (before a run writes to it)."""
+
     def for_thread(self) -> HistoryRepository:
         """A handle on the same history that another thread may use (the heartbeat's)."""
         return self

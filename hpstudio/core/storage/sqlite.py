@@ -179,7 +179,9 @@ class HistoryStore(HistoryRepository):
 
     def _explain(self, exc: sqlite3.DatabaseError) -> StoreError:
         text = str(exc)
-        if "not a database" in text or "malformed" in text:
+        if "malformed" in text:
+            return self._damaged(text)
+        if "not a database" in text:
             return StoreError(f"{self.path} is not an hpstudio history (not an SQLite database, "
                               "or a damaged one); choose another file with --db")
         if "locked" in text or "busy" in text:
@@ -192,6 +194,23 @@ class HistoryStore(HistoryRepository):
             return StoreError(f"the disk holding history {self.path} is full; what was saved "
                               "before is intact: free some space and resume the study")
         return StoreError(f"history {self.path}: {text}")
+
+    def _damaged(self, detail: str) -> StoreError:
+        return StoreError(
+            f"history {self.path} is damaged ({detail}); nothing more is written to it. "
+            f"Recover what it holds with `sqlite3 {self.path} .recover | sqlite3 recovered.db` "
+            "and open recovered.db, or choose another file with --db")
+
+    def check_integrity(self) -> None:
+        """Refuse a damaged history before a run adds anything to it.
+
+        SQLite's quick check reads every page once (about 0.06 s for 100,000 trials); a
+        damaged page met in the middle of a run would otherwise leave a failed study
+        behind at each attempt."""
+        problems = self._rows("PRAGMA quick_check(3)")
+        found = [row[0] for row in problems if row[0] != "ok"]
+        if found:
+            raise self._damaged("; ".join(line.splitlines()[-1] for line in found))
 
     # ----- connections ---------------------------------------------------------------------
     @contextmanager

@@ -6,9 +6,9 @@ one ``HistoryStore`` creates; inserting through ``save_trial`` one transaction p
 would take minutes), then times each layer of the open path:
 
 * ``HistoryStore.list_studies`` (the studies browser),
-* ``HistoryStore.trial_columns`` (column arrays, no row objects),
-* ``HistoryStore.open_trials`` (what the window reads: column arrays, records decoded on
-  demand) and its ``fold_columns()`` (read when the timeline is first drawn),
+* ``HistoryStore.open_trials`` (what the window and the compare view read: the trial
+  table's column arrays, records decoded on demand) and ``fold_columns`` (read when the
+  timeline is first drawn),
 * ``HistoryStore.load_trials`` with and without folds (row objects, for comparison),
 * ``compare.best_so_far`` on the columns (the compare view),
 * ``MainWindow.show_study`` offscreen, including the trial table and the plots, until the
@@ -61,8 +61,9 @@ SPEC = {
 
 def make_history(path: Path, n_trials: int, seed: int = 0, folds: int = FOLDS) -> int:
     """A history holding one finished study of ``n_trials`` random-search trials, each
-    with its ``folds`` fold rows and packed fold timeline, as ``save_trial`` writes them."""
-    from hpstudio.core.storage import FOLD_TIMELINE, HistoryStore
+    with its per-split scores and packed fold timeline, as ``save_trial`` writes them."""
+    from hpstudio.core.storage import HistoryStore
+    from hpstudio.core.storage.schema import FOLD_TIMELINE, TRIAL_INSERT, pack_floats
 
     spec = {**SPEC, "search": {**SPEC["search"], "n_trials": n_trials},
             "cv": {"folds": folds}}
@@ -108,37 +109,21 @@ def make_history(path: Path, n_trials: int, seed: int = 0, folds: int = FOLDS) -
                                  "gamma": float(math.exp(log_gamma[i])),
                                  "kernel": kernels[kernel[i]], "degree": int(degree[i])})
             bad = bool(failed[i])
-            test = [None] * folds if bad else splits[i].tolist()
-            tr = None if bad else train[i].tolist()
-            yield (study_id, i, 0, params, "failed" if bad else "complete",
-                   None if bad else float(np.mean(splits[i])),
+            test = np.full(folds, np.nan) if bad else splits[i]
+            error = "ValueError: synthetic failure"
+            yield (study_id, i, 0, None, None, 0, params, "failed" if bad else "complete",
+                   None, None if bad else float(np.mean(splits[i])),
                    None if bad else float(np.std(splits[i])),
                    None if bad else float(np.mean(train[i])),
                    None if bad else float(np.std(train[i])),
-                   float(fit[i].mean()), float(score[i].mean()), json.dumps(test),
-                   None if tr is None else json.dumps(tr), json.dumps(fit[i].tolist()),
-                   json.dumps(score[i].tolist()), float(started[i]), float(finished[i]),
-                   "ValueError: synthetic failure" if bad else None, timeline[i].tobytes())
-
-    def fold_rows() -> Any:
-        for i in range(n_trials):
-            bad = bool(failed[i])
-            for k in range(folds):
-                t = float(fold_start[i, k])
-                yield (study_id, i, k, None if bad else float(splits[i, k]),
-                       None if bad else float(train[i, k]), float(fit[i, k]),
-                       float(score[i, k]), t, t + float(fold_time[i, k]),
-                       str(fold_worker[i, k]), "ValueError: synthetic failure" if bad else None)
+                   float(fit[i].mean()), float(score[i].mean()), folds, pack_floats([test]),
+                   None if bad else pack_floats([train[i]]), pack_floats(fit[i]),
+                   pack_floats(score[i]), float(started[i]), float(finished[i]),
+                   f"fold 0: {error}" if bad else None,
+                   json.dumps([error] * folds) if bad else None, timeline[i].tobytes(), None)
 
     with conn:
-        conn.executemany(
-            "INSERT INTO trials (study_id, number, subspace, params, state, mean_test_score, "
-            "std_test_score, mean_train_score, std_train_score, mean_fit_time, "
-            "mean_score_time, split_test_scores, split_train_scores, fit_times, score_times, "
-            "started, finished, error, fold_timeline) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            trial_rows())
-        conn.executemany("INSERT INTO folds VALUES (?,?,?,?,?,?,?,?,?,?,?)", fold_rows())
+        conn.executemany(TRIAL_INSERT, trial_rows())
         conn.execute("UPDATE studies SET status='finished', stop_reason=?, finished=?, "
                      "elapsed=? WHERE id=?",
                      (f"trial budget of {n_trials} trials reached", float(finished.max()),
@@ -169,20 +154,18 @@ def bench_core(path: Path, study_id: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     with HistoryStore(path) as store:
         figures["list_studies"], _ = timed("HistoryStore.list_studies", store.list_studies)
-        figures["trial_columns"], columns = timed("HistoryStore.trial_columns",
-                                                  lambda: store.trial_columns(study_id))
         figures["open_trials"], stored = timed("HistoryStore.open_trials",
                                                lambda: store.open_trials(study_id))
-        figures["fold_columns"], folds = timed("StoredTrials.fold_columns()",
-                                               stored.fold_columns, repeat=1)
+        figures["fold_columns"], folds = timed("HistoryStore.fold_columns",
+                                               lambda: store.fold_columns(study_id), repeat=1)
         figures["load_trials"], trials = timed("HistoryStore.load_trials",
                                                lambda: store.load_trials(study_id))
         figures["load_trials_folds"], _ = timed(
             "HistoryStore.load_trials(with_folds=True)",
             lambda: store.load_trials(study_id, with_folds=True), repeat=1)
-        figures["best_so_far"], _ = timed("compare.best_so_far(columns)",
-                                          lambda: best_so_far(columns))
-    assert len(trials) == len(columns["number"]) == len(stored)
+        figures["best_so_far"], _ = timed("compare.best_so_far(open_trials)",
+                                          lambda: best_so_far(store.open_trials(study_id)))
+    assert len(trials) == len(stored)
     assert len(folds.number) == FOLDS * len(stored)
     return figures
 
@@ -210,7 +193,7 @@ def bench_window(path: Path, study_id: int, profile: bool,
     # "reading SQLite into records" and "everything else" (editor, table, plots, paint).
     store = window.history_store()
     inside: dict[str, float] = {}
-    for name in ("open_trials", "load_trials", "trial_columns", "get_study"):
+    for name in ("open_trials", "load_trials", "get_study"):
         original = getattr(store, name)
 
         def wrapper(*args: Any, _original: Any = original, _name: str = name,

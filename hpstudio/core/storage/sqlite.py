@@ -496,7 +496,7 @@ class HistoryStore(HistoryRepository):
             return []
         study = self._study_header(study_id)
         labels = self._worker_labels() if with_folds else {}
-        return [_record(study_id, row, study, labels, with_folds) for row in rows]
+        return _records(study_id, rows, study, labels, with_folds)
 
     def _study_header(self, study_id: int) -> tuple[tuple[str, ...], str]:
         rows = self._rows("SELECT metrics, refit FROM studies WHERE id=?", (study_id,))
@@ -519,7 +519,7 @@ class HistoryStore(HistoryRepository):
             rows = []
             for number, rung in keys:
                 rows += self._rows(f"{sql} AND number=? AND rung=?", (study_id, number, rung))
-        return [_record(study_id, row, study, labels, True) for row in rows]
+        return _records(study_id, rows, study, labels, True)
 
     def open_trials(self, study_id: int, log_params: Iterable[str] = ()) -> TrialTable:
         """A study's trials for display: whole columns now, each record when first read.
@@ -603,30 +603,77 @@ def _metrics_of(text: str | None) -> tuple[str, ...]:
     return tuple(json.loads(text)) if text else (SCORE,)
 
 
-def _record(study_id: int, row: tuple[Any, ...], study: tuple[tuple[str, ...], str],
-            labels: dict[int, str], with_folds: bool) -> TrialRecord:
-    (number, rung, resource, n_resources, subspace, params, state, value, tests, trains, fits,
-     score_times, started, finished, error, fold_errors, timeline) = row
+def _records(study_id: int, rows: list[tuple[Any, ...]],
+             study: tuple[tuple[str, ...], str], labels: dict[int, str],
+             with_folds: bool) -> list[TrialRecord]:
+    """Trial records from their rows; each packed column is decoded in one numpy call
+    when its rows have one shape (the usual case), so 100,000 trials load quickly."""
+    (numbers, rungs, resources, amounts, subspaces, params, states, values, tests, trains,
+     fits, score_times, starts, ends, errors, fold_errors, timelines) = _transpose(rows, 17)
     metrics, refit = study
-    test = schema.unpack_scores(tests, metrics)
-    train = None if trains is None else schema.unpack_scores(trains, metrics)
-    fit = tuple(schema.unpack_floats(fits).tolist())
-    scored = tuple(schema.unpack_floats(score_times).tolist())
-    budget = None if resource is None else Budget(resource, n_resources)
-    folds: tuple[FoldResult, ...] = ()
-    if with_folds and timeline is not None:
-        errors = json.loads(fold_errors) if fold_errors else []
-        packed = np.frombuffer(timeline, dtype=schema.FOLD_TIMELINE)
-        folds = tuple(
-            FoldResult(number, int(p["fold"]), {m: v[k] for m, v in test.items()},
-                       None if train is None else {m: v[k] for m, v in train.items()},
-                       fit[k], scored[k], float(p["started"]), float(p["finished"]),
-                       labels.get(int(p["worker"]), ""), errors[k] if k < len(errors) else None,
-                       rung)
-            for k, p in enumerate(packed) if k < len(fit))
-    return TrialRecord(study_id, number, json.loads(params), _STATES[state], test, train, fit,
-                       scored, started, finished, subspace or 0, error, refit, rung, budget,
-                       value, folds)
+    params_list = json.loads("[" + ",".join(params.tolist()) + "]")
+    test = _score_rows(tests.tolist(), metrics)
+    train = _score_rows(trains.tolist(), metrics)
+    fit = _float_rows(fits.tolist())
+    scored = _float_rows(score_times.tolist())
+    out = []
+    for i, number in enumerate(numbers.tolist()):
+        rung = rungs[i]
+        budget = None if resources[i] is None else Budget(resources[i], amounts[i])
+        folds: tuple[FoldResult, ...] = ()
+        if with_folds and timelines[i] is not None:
+            folds = _folds(number, rung, test[i], train[i], fit[i], scored[i], timelines[i],
+                           fold_errors[i], labels)
+        out.append(TrialRecord(
+            study_id, number, params_list[i], _STATES[states[i]], test[i] or {refit: ()},
+            train[i], fit[i],
+            scored[i], starts[i], ends[i], subspaces[i] or 0, errors[i], refit, rung, budget,
+            values[i], folds))
+    return out
+
+
+def _float_rows(blobs: list[bytes | None]) -> list[tuple[float, ...]]:
+    """Packed float arrays, one per row, as tuples (None and empty as ())."""
+    sizes = {len(b) for b in blobs if b}
+    if len(sizes) == 1 and all(blobs):
+        flat = np.frombuffer(b"".join(blobs), dtype="<f8")  # type: ignore[arg-type]
+        return list(map(tuple, flat.reshape(len(blobs), -1).tolist()))
+    return [tuple(schema.unpack_floats(b).tolist()) for b in blobs]
+
+
+def _score_rows(blobs: list[bytes | None],
+                metrics: tuple[str, ...]) -> list[dict[str, tuple[float, ...]] | None]:
+    """Per-split scores of each row by metric; None where a row has none (no train)."""
+    present = [b for b in blobs if b is not None]
+    if not present:
+        return [None] * len(blobs)
+    splits = iter(_float_rows(present))
+    width = len(metrics)
+    rows: list[dict[str, tuple[float, ...]] | None] = []
+    for blob in blobs:
+        if blob is None:
+            rows.append(None)
+            continue
+        flat = next(splits)
+        per = len(flat) // width if width else 0
+        rows.append({m: flat[j * per:(j + 1) * per] for j, m in enumerate(metrics)})
+    return rows
+
+
+def _folds(number: int, rung: int, test: dict[str, tuple[float, ...]] | None,
+           train: dict[str, tuple[float, ...]] | None, fit: tuple[float, ...],
+           scored: tuple[float, ...], timeline: bytes, fold_errors: str | None,
+           labels: dict[int, str]) -> tuple[FoldResult, ...]:
+    errors = json.loads(fold_errors) if fold_errors else []
+    packed = np.frombuffer(timeline, dtype=schema.FOLD_TIMELINE)
+    test = test or {}
+    return tuple(
+        FoldResult(number, int(p["fold"]), {m: v[k] for m, v in test.items()},
+                   None if train is None else {m: v[k] for m, v in train.items()},
+                   fit[k], scored[k], float(p["started"]), float(p["finished"]),
+                   labels.get(int(p["worker"]), ""), errors[k] if k < len(errors) else None,
+                   rung)
+        for k, p in enumerate(packed) if k < len(fit))
 
 
 def _dumps(value: Any) -> str:

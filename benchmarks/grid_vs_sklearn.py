@@ -90,7 +90,7 @@ def persistence_cost(folder: Path, n: int = 500) -> float:
             trial = TrialRecord(study, number, {"C": 1.0 * number, "kernel": "rbf"},
                                 TrialState.COMPLETE, {"score": (0.9,) * 5},
                                 {"score": (0.95,) * 5}, (0.1,) * 5,
-                                (0.01,) * 5, 0.0, 1.0, 0, None, folds)
+                                (0.01,) * 5, 0.0, 1.0, folds=folds)
             start = time.perf_counter()
             store.save_trial(trial)
             times.append(time.perf_counter() - start)

@@ -67,6 +67,10 @@ _WORKER = operator.attrgetter("worker")
 _FITS = operator.attrgetter("fit_times")
 _SCORE_TIMES = operator.attrgetter("score_times")
 _SUBSPACE = operator.attrgetter("subspace")
+_TESTS = operator.attrgetter("test_scores")
+_TRAINS = operator.attrgetter("train_scores")
+_VALUE = operator.attrgetter("value")
+_BUDGET = operator.attrgetter("budget")
 _ERROR = operator.attrgetter("error")
 
 
@@ -321,6 +325,7 @@ _TRIAL_COLUMNS = {"number": np.int64, "rung": np.int64, "state": np.int8, "ok": 
                   "test": float, "std": float, "k": np.int64, "train": float,
                   "fit_time": float, "score_time": float, "started": float,
                   "finished": float, "subspace": np.int64, "n_resources": float}
+_TIME_COLUMNS = frozenset({"fit_time", "score_time"})
 _FOLD_COLUMNS = {"fold_trial": np.int64, "fold_worker": np.int64, "fold_started": float,
                  "fold_finished": float, "fold_ok": bool}
 
@@ -365,6 +370,7 @@ class TrialTable:
         self._index_of: dict[int, int] = {}  # packed (number, rung) key -> row
         self._index_upto = 0
         self._metric_cache: dict[tuple[str, str], np.ndarray] = {}
+        self._times_upto = 0  # rows whose fit and score time means are computed
         self.version = 0
 
     # -- construction --------------------------------------------------------------------
@@ -406,6 +412,7 @@ class TrialTable:
         c["k"].extend(columns.n_splits)
         c["fit_time"].extend(columns.mean_fit_time)
         c["score_time"].extend(columns.mean_score_time)
+        table._times_upto = n
         c["started"].extend(columns.started)
         c["finished"].extend(columns.finished)
         c["subspace"].extend(columns.subspace)
@@ -437,26 +444,30 @@ class TrialTable:
         c["state"].extend(state)
         c["ok"].extend(ok)
         refit = self.refit
-        tests = [t.test_scores.get(refit, ()) for t in trials]
+        # map + methodcaller stay in C: a comprehension here costs as much as the numbers
+        tests = list(map(operator.methodcaller("get", refit, ()), map(_TESTS, trials)))
         mean, std, k = _split_stats(tests)
-        values = [t.value for t in trials]
-        if any(v is not None for v in values):  # imported trials without split scores
+        values = list(map(_VALUE, trials))
+        if values.count(None) != n:  # imported trials without split scores
             given = np.array([math.nan if v is None else v for v in values], dtype=float)
             mean = np.where(k == 0, given, mean)
         c["test"].extend(np.where(ok, mean, np.nan))
         c["std"].extend(np.where(ok, std, np.nan))
         c["k"].extend(k)
-        trains = [None if t.train_scores is None else t.train_scores.get(refit)
-                  for t in trials]
-        c["train"].extend(np.where(ok, _split_stats(trains, with_std=False)[0], np.nan))
-        c["fit_time"].extend(_split_stats(list(map(_FITS, trials)), with_std=False)[0])
-        c["score_time"].extend(
-            _split_stats(list(map(_SCORE_TIMES, trials)), with_std=False)[0])
+        trains = list(map(_TRAINS, trials))
+        missing = trains.count(None)
+        if missing == n:  # no train scores asked for: nothing to average
+            c["train"].extend(np.full(n, np.nan))
+        else:
+            trains = (list(map(operator.methodcaller("get", refit), trains)) if not missing
+                      else [None if t is None else t.get(refit) for t in trains])
+            c["train"].extend(np.where(ok, _split_stats(trains, with_std=False)[0], np.nan))
         c["started"].extend(np.fromiter(map(_STARTED, trials), float, n))
         c["finished"].extend(np.fromiter(map(_FINISHED, trials), float, n))
         c["subspace"].extend(np.fromiter(map(_SUBSPACE, trials), np.int64, n))
-        c["n_resources"].extend(np.array(
-            [math.nan if t.budget is None else t.budget.amount for t in trials], dtype=float))
+        budgets = list(map(_BUDGET, trials))
+        c["n_resources"].extend(np.full(n, np.nan) if budgets.count(None) == n else np.array(
+            [math.nan if b is None else b.amount for b in budgets], dtype=float))
         self._records.extend(trials)
         self._errors.extend(map(_ERROR, trials))
         last = self._fold_sources[-1] if self._fold_sources else None
@@ -471,7 +482,20 @@ class TrialTable:
     # -- trial-level columns -----------------------------------------------------------------
     def col(self, name: str) -> np.ndarray:
         """A trial-level column by name (see the class docstring)."""
+        if name in _TIME_COLUMNS and self._times_upto < len(self):
+            self._sync_times()
         return self._cols[name].view
+
+    def _sync_times(self) -> None:
+        """Mean fit and score times of appended records, computed when first read: only
+        the table view's fit column needs them, and opening a study should not pay."""
+        first = self._times_upto - self._stored_n
+        records = self._records[first:]
+        self._cols["fit_time"].extend(
+            _split_stats(list(map(_FITS, records)), with_std=False)[0])
+        self._cols["score_time"].extend(
+            _split_stats(list(map(_SCORE_TIMES, records)), with_std=False)[0])
+        self._times_upto = len(self)
 
     @property
     def number(self) -> np.ndarray:

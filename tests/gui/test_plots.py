@@ -255,7 +255,7 @@ def test_parallel_normalised_axes_and_brushing(panel, qtbot) -> None:
     assert blocker.args == [None]
 
 
-def test_parallel_caps_lines_but_keeps_best() -> None:
+def test_parallel_caps_lines_but_keeps_best(qtbot) -> None:
     cols = TrialTable.from_trials(synthetic_trials(3000, n_params=2), SYNTHETIC_LOG_PARAMS)
     from hpstudio.gui.plots.parallel import ParallelPlot
 
@@ -324,7 +324,7 @@ def test_contour_of_a_small_random_study_interpolates(panel) -> None:
     assert c.is_log("x") and c.is_log("y")
 
 
-def test_contour_prebins_large_studies() -> None:
+def test_contour_prebins_large_studies(qtbot) -> None:
     from hpstudio.gui.plots.contour import MAX_INTERP_POINTS, PREBIN, ContourPlot
 
     trials = synthetic_trials(MAX_INTERP_POINTS + 500, n_params=2, failed_every=0)

@@ -59,7 +59,7 @@ from hpstudio.core.errors import HpstudioError
 from hpstudio.core.records import StudyStatus, TrialState
 from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
 from hpstudio.core.storage import default_db_path
-from hpstudio.gui.models import TrialFilterProxy, TrialTableModel
+from hpstudio.gui.models import COL_NUMBER, TrialFilterProxy, TrialTableModel
 from hpstudio.gui.runner import QtStudyRunner, RunClock, RunRequest, RunResult
 from hpstudio.gui.session import StudySession
 from hpstudio.gui.widgets.editor import StudyEditor
@@ -190,8 +190,11 @@ class MainWindow(QMainWindow):
         view.verticalHeader().setVisible(False)
         view.verticalHeader().setDefaultSectionSize(22)
         header = view.horizontalHeader()
+        # Rows are in trial-number order until the user sorts by another column; a click
+        # sorts scores best first (the model's InitialSortOrderRole), a third one clears
+        # the sort and goes back to number order.
         header.setSortIndicatorClearable(True)
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(COL_NUMBER, Qt.SortOrder.AscendingOrder)
         header.setStretchLastSection(True)
         header.setDefaultSectionSize(90)
         for edge in (header, view.verticalHeader()):  # size columns from a sample of rows

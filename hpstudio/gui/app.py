@@ -35,6 +35,7 @@ EXIT_BAD_INPUT = 2
 REPORT_SHOWN_ENV = "HPSTUDIO_REPORT_SHOWN"
 _SETTLE_MS = 300
 _EDITOR_WAIT_S = 15.0  # a screenshot waits this long at most for the editor's background loads
+_ANSWERS_WAIT_S = 300.0  # ... and this long for the Answers dock's refits
 SCREENSHOT_SIZE = (1440, 900)  # pictures for the README have one size, whatever was saved
 _HEARTBEAT_MS = 250  # let throttled plots draw their last frame before a screenshot
 _WARM_MODULES = ("hpstudio.core.study", "sklearn.model_selection", "pandas")
@@ -198,7 +199,8 @@ def _ctrl_c_closes(window: Any) -> Iterator[None]:
 
 def _save_screenshot(window: Any, path: Path, tab: str | None,
                      then: Callable[[], Any]) -> None:
-    """Select the plot tab, let the plots draw, save ``window.grab()``, then call ``then``."""
+    """Select the plot tab (or the Answers dock), let it draw, save ``window.grab()``, then
+    call ``then``."""
     from PySide6.QtCore import QTimer
 
     window.flush_trials()
@@ -214,14 +216,21 @@ def _save_screenshot(window: Any, path: Path, tab: str | None,
     editor = window.editor
     deadline = time.monotonic() + _EDITOR_WAIT_S
 
+    answers = getattr(window, "answers", None) if (tab or "").lower() == "answers" else None
+    answers_deadline = time.monotonic() + _ANSWERS_WAIT_S
+
     def editor_settled() -> bool:
         """The data summary and the parameter table are filled in (they load in threads)."""
         if editor is None:
             return True
         return not editor.data_panel.is_loading() and editor.space_editor.parameters_known()
 
+    def answers_settled() -> bool:
+        """The Answers dock shows its trial's refitted predictions (or why there are none)."""
+        return answers is None or answers.settled or time.monotonic() > answers_deadline
+
     def grab_when_settled() -> None:
-        if editor_settled() or time.monotonic() > deadline:
+        if (editor_settled() or time.monotonic() > deadline) and answers_settled():
             QTimer.singleShot(_SETTLE_MS, grab)
         else:
             QTimer.singleShot(50, grab_when_settled)

@@ -1,7 +1,10 @@
 """Starting the desktop app: QApplication, the main window, and unattended runs.
 
 Start-up is kept short by showing the window before anything heavy happens. Until the
-first expose event only Qt, numpy and the window's own widgets are loaded; then the plots
+first expose event only Qt, numpy and the window's own widgets are loaded (background jobs
+that widgets submit meanwhile, such as the data panel's summary of its default dataset,
+are held: their pandas and scikit-learn imports would compete with the first paint for
+the interpreter and the cores); then the plots
 (pyqtgraph) and the history dock are built, the spec is put in the editor (whose data
 panel loads the dataset, and with it scikit-learn, in the background), and the modules
 the study loop needs are imported on a background thread.
@@ -113,9 +116,11 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
     app.setApplicationDisplayName("hpstudio")
     _apply_resources(app)
 
+    from hpstudio.gui.background import hold_jobs, release_jobs
     from hpstudio.gui.main_window import MainWindow
 
     unattended = bool(run or screenshot)
+    hold_jobs()  # the editor's data and parameter loads start once the window is shown
     outcome = {"status": 0}
     window = MainWindow(db, interactive=not unattended, defer_plots=True)
     spec_path = Path(spec) if spec is not None else _demo_spec()
@@ -137,6 +142,12 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
             finish(0)
 
     def after_shown() -> None:
+        try:
+            set_up()
+        finally:
+            release_jobs()
+
+    def set_up() -> None:
         if os.environ.get(REPORT_SHOWN_ENV):
             heavy = [name for name in _HEAVY_MODULES if name in sys.modules]
             print(f"hpstudio: window shown after {time.time() - process_start_time():.3f} s; "

@@ -25,11 +25,13 @@ from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -115,7 +117,12 @@ class AnswersPanel(QWidget):
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stack.addWidget(self.message_label)
         self._classifier_page = _ClassifierPage()
-        self.stack.addWidget(self._classifier_page)
+        # scrolled: a matrix of many classes must not force the window past the screen
+        self._classifier_scroll = QScrollArea()
+        self._classifier_scroll.setWidgetResizable(True)
+        self._classifier_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._classifier_scroll.setWidget(self._classifier_page)
+        self.stack.addWidget(self._classifier_scroll)
         self._regressor_page: _RegressorPage | None = None  # pyqtgraph: built when needed
 
         layout = QVBoxLayout(self)
@@ -278,7 +285,7 @@ class AnswersPanel(QWidget):
             report = classification_report_table(predictions.y_true, predictions.y_pred,
                                                  predictions.labels)
             self._classifier_page.show_report(report)
-            self.stack.setCurrentWidget(self._classifier_page)
+            self.stack.setCurrentWidget(self._classifier_scroll)
         else:
             report = regression_summary(predictions.y_true, predictions.y_pred)
             page = self._regressor()
@@ -336,7 +343,9 @@ class AnswersPanel(QWidget):
 
     def summary_text(self) -> str:
         page = self.stack.currentWidget()
-        return page.summary.text() if isinstance(page, _ClassifierPage | _RegressorPage) else ""
+        if page is self._classifier_scroll:
+            return self._classifier_page.summary.text()
+        return page.summary.text() if isinstance(page, _RegressorPage) else ""
 
     def regression_points(self) -> dict[str, np.ndarray]:
         """The regressor's plotted points: true, predicted and residual per row."""

@@ -1,7 +1,10 @@
 """Starting the desktop app: QApplication, the main window, and unattended runs.
 
 Start-up is kept short by showing the window before anything heavy happens. Until the
-first expose event only Qt, numpy and the window's own widgets are loaded; then the plots
+first expose event only Qt, numpy and the window's own widgets are loaded (background jobs
+that widgets submit meanwhile, such as the data panel's summary of its default dataset,
+are held: their pandas and scikit-learn imports would compete with the first paint for
+the interpreter and the cores); then the plots
 (pyqtgraph) and the history dock are built, the spec is put in the editor (whose data
 panel loads the dataset, and with it scikit-learn, in the background), and the modules
 the study loop needs are imported on a background thread.
@@ -35,6 +38,7 @@ EXIT_BAD_INPUT = 2
 REPORT_SHOWN_ENV = "HPSTUDIO_REPORT_SHOWN"
 _SETTLE_MS = 300
 _EDITOR_WAIT_S = 15.0  # a screenshot waits this long at most for the editor's background loads
+_ANSWERS_WAIT_S = 300.0  # ... and this long for the Answers dock's refits
 SCREENSHOT_SIZE = (1440, 900)  # pictures for the README have one size, whatever was saved
 _HEARTBEAT_MS = 250  # let throttled plots draw their last frame before a screenshot
 _WARM_MODULES = ("hpstudio.core.study", "sklearn.model_selection", "pandas")
@@ -112,9 +116,11 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
     app.setApplicationDisplayName("hpstudio")
     _apply_resources(app)
 
+    from hpstudio.gui.background import hold_jobs, release_jobs
     from hpstudio.gui.main_window import MainWindow
 
     unattended = bool(run or screenshot)
+    hold_jobs()  # the editor's data and parameter loads start once the window is shown
     outcome = {"status": 0}
     window = MainWindow(db, interactive=not unattended, defer_plots=True)
     spec_path = Path(spec) if spec is not None else _demo_spec()
@@ -136,6 +142,12 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
             finish(0)
 
     def after_shown() -> None:
+        try:
+            set_up()
+        finally:
+            release_jobs()
+
+    def set_up() -> None:
         if os.environ.get(REPORT_SHOWN_ENV):
             heavy = [name for name in _HEAVY_MODULES if name in sys.modules]
             print(f"hpstudio: window shown after {time.time() - process_start_time():.3f} s; "
@@ -198,7 +210,8 @@ def _ctrl_c_closes(window: Any) -> Iterator[None]:
 
 def _save_screenshot(window: Any, path: Path, tab: str | None,
                      then: Callable[[], Any]) -> None:
-    """Select the plot tab, let the plots draw, save ``window.grab()``, then call ``then``."""
+    """Select the plot tab (or the Answers dock), let it draw, save ``window.grab()``, then
+    call ``then``."""
     from PySide6.QtCore import QTimer
 
     window.flush_trials()
@@ -214,14 +227,21 @@ def _save_screenshot(window: Any, path: Path, tab: str | None,
     editor = window.editor
     deadline = time.monotonic() + _EDITOR_WAIT_S
 
+    answers = getattr(window, "answers", None) if (tab or "").lower() == "answers" else None
+    answers_deadline = time.monotonic() + _ANSWERS_WAIT_S
+
     def editor_settled() -> bool:
         """The data summary and the parameter table are filled in (they load in threads)."""
         if editor is None:
             return True
         return not editor.data_panel.is_loading() and editor.space_editor.parameters_known()
 
+    def answers_settled() -> bool:
+        """The Answers dock shows its trial's refitted predictions (or why there are none)."""
+        return answers is None or answers.settled or time.monotonic() > answers_deadline
+
     def grab_when_settled() -> None:
-        if editor_settled() or time.monotonic() > deadline:
+        if (editor_settled() or time.monotonic() > deadline) and answers_settled():
             QTimer.singleShot(_SETTLE_MS, grab)
         else:
             QTimer.singleShot(50, grab_when_settled)

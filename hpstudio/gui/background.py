@@ -3,10 +3,15 @@
 One relay QObject, created on the GUI thread and never deleted, carries every result
 back: a per-job QObject would have its last reference dropped on the worker thread
 after delivery, deleting a GUI-thread object from the wrong thread.
+
+While the app starts, jobs can be held (``hold_jobs``) and started once the window is on
+screen (``release_jobs``): a job's imports (pandas, scikit-learn) would otherwise compete
+with the first paint for the interpreter and the cores.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +38,22 @@ class _Relay(QObject):
 
 
 _RELAY: _Relay | None = None
+_HELD: list[threading.Thread] | None = None  # jobs waiting for release_jobs()
+
+
+def hold_jobs() -> None:
+    """Queue the jobs submitted from now on instead of starting them."""
+    global _HELD
+    if _HELD is None:
+        _HELD = []
+
+
+def release_jobs() -> None:
+    """Start the queued jobs, in order, and stop queueing."""
+    global _HELD
+    held, _HELD = _HELD, None
+    for thread in held or ():
+        thread.start()
 
 
 def run_in_background(owner: QObject, work: Callable[[], Any], callback: Callback) -> None:
@@ -51,6 +72,12 @@ def run_in_background(owner: QObject, work: Callable[[], Any], callback: Callbac
             result, error = work(), None
         except Exception as exc:  # reported to the GUI, which shows the message
             result, error = None, exc
-        relay.done.emit(owner, callback, result, error)
+        # RuntimeError: the application quit while the job ran, and nobody is left to tell
+        with contextlib.suppress(RuntimeError):
+            relay.done.emit(owner, callback, result, error)
 
-    threading.Thread(target=target, name="hpstudio-background", daemon=True).start()
+    thread = threading.Thread(target=target, name="hpstudio-background", daemon=True)
+    if _HELD is not None:
+        _HELD.append(thread)
+    else:
+        thread.start()

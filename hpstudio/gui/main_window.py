@@ -7,7 +7,7 @@ is shown as it is: in a message box when a person is at the window, on stderr wh
 window runs unattended (``--run --screenshot``).
 
 Public API used by the history features, the app entry point and the tests:
-attributes ``editor``, ``plots``, ``trial_model``, ``trial_proxy``, ``trial_view``,
+attributes ``editor``, ``plots``, ``answers``, ``trial_model``, ``trial_proxy``, ``trial_view``,
 ``details``, ``log_panel``, ``runner`` (None when idle), ``db_path``, ``current_study_id``;
 methods ``open_spec``, ``load_spec``, ``new_spec``, ``save_spec_as``, ``show_study``,
 ``start_study``, ``resume_study``, ``pause_study``, ``resume_paused``, ``stop_study``,
@@ -59,7 +59,7 @@ from hpstudio.core.errors import HpstudioError
 from hpstudio.core.records import StudyStatus, TrialState
 from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
 from hpstudio.core.storage import default_db_path
-from hpstudio.gui.models import TrialFilterProxy, TrialTableModel
+from hpstudio.gui.models import COL_NUMBER, TrialFilterProxy, TrialTableModel
 from hpstudio.gui.runner import QtStudyRunner, RunClock, RunRequest, RunResult
 from hpstudio.gui.session import StudySession
 from hpstudio.gui.widgets.editor import StudyEditor
@@ -68,6 +68,7 @@ from hpstudio.gui.widgets.trial_details import TrialDetails
 
 if TYPE_CHECKING:  # imported for real in finish_setup, after the window is shown
     from hpstudio.gui.plots.panel import PlotsPanel
+    from hpstudio.gui.widgets.answers import AnswersPanel
 
 __all__ = ["MainWindow", "about_text", "app_settings", "library_versions"]
 
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         self.last_error: str | None = None
         self.last_run: RunResult | None = None
         self.plots: PlotsPanel | None = None  # built by finish_setup
+        self.answers: AnswersPanel | None = None  # built by finish_setup
         self._store: Any = None  # HistoryStore for reading, on the GUI thread, opened lazily
         self._viewing_stored = False
         self._resumable_id: int | None = None  # the shown study, if it was stopped or failed
@@ -190,8 +192,11 @@ class MainWindow(QMainWindow):
         view.verticalHeader().setVisible(False)
         view.verticalHeader().setDefaultSectionSize(22)
         header = view.horizontalHeader()
+        # Rows are in trial-number order until the user sorts by another column; a click
+        # sorts scores best first (the model's InitialSortOrderRole), a third one clears
+        # the sort and goes back to number order.
         header.setSortIndicatorClearable(True)
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(COL_NUMBER, Qt.SortOrder.AscendingOrder)
         header.setStretchLastSection(True)
         header.setDefaultSectionSize(90)
         for edge in (header, view.verticalHeader()):  # size columns from a sample of rows
@@ -380,6 +385,7 @@ class MainWindow(QMainWindow):
         self.plots = plots
         self.plots_dock.setWidget(plots)
         self._plots_placeholder.deleteLater()
+        self._install_answers()
         from hpstudio.gui.history import install_history
 
         install_history(self)
@@ -390,6 +396,32 @@ class MainWindow(QMainWindow):
         if not self.study_menu.actions():
             self.study_menu.menuAction().setVisible(False)
         self._restore_state()
+
+    def _install_answers(self) -> None:
+        """The Answers dock: out-of-fold predictions of the best or selected trial, in a
+        tab next to the plots (refitted in the background, only while it is shown)."""
+        from PySide6.QtWidgets import QMenu
+
+        from hpstudio.gui.widgets.answers import AnswersPanel
+
+        self.answers = AnswersPanel(self.session, self._answers_spec,
+                                    lambda: self.allowed_packages)
+        self.answers_dock = self._dock("answersDock", "Answers", self.answers,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.plots_dock, self.answers_dock)
+        self.answers_dock.visibilityChanged.connect(self.answers.set_on_screen)
+        self.editor_dock.raise_()
+        view_menu = self.menuBar().findChild(QMenu, "menuView")
+        if view_menu is not None:
+            view_menu.addAction(self.answers_dock.toggleViewAction())
+
+    def _answers_spec(self) -> tuple[StudySpec, str | None]:
+        """The shown study's spec and stored data fingerprint, for its trials' answers: a
+        stored study's own (one without a spec raises why), or the editor's before that."""
+        if self.current_study_id is not None:
+            row = self.history_store().get_study(self.current_study_id)
+            return row.study_spec("refit its trials"), row.data_fingerprint
+        return self.editor.spec(), None
 
     # ----- specs ------------------------------------------------------------------------------
     def load_spec(self, spec: StudySpec) -> bool:
@@ -723,6 +755,8 @@ class MainWindow(QMainWindow):
         self.details.show_trial(trial)
         if self.plots is not None:
             self.plots.select_trial(None if trial is None else trial.number)
+        if self.answers is not None:
+            self.answers.show_trial(trial)  # None: the best trial
 
     def _select_number(self, number: int) -> None:
         """Select trial ``number`` in the table (a click in a plot)."""
@@ -747,13 +781,17 @@ class MainWindow(QMainWindow):
                                          "pass the plot's brushes", 5000)
 
     def select_plot_tab(self, name: str) -> bool:
-        """Show plot tab ``name`` (history, slices, parallel, ...); unknown names explained."""
+        """Show plot tab ``name`` (history, slices, parallel, ...) or the Answers dock
+        ("answers"); unknown names explained."""
         if self.plots is None:
             self.finish_setup()
+        if name.strip().lower() == "answers" and self.answers is not None:
+            self.answers_dock.raise_()
+            return True
         try:
             self.plots.show_plot(name.strip().lower())
         except KeyError:
-            tabs = ", ".join(getattr(self.plots, "plots", {}))
+            tabs = ", ".join([*getattr(self.plots, "plots", {}), "answers"])
             self.show_error("Unknown plot", f"no plot tab {name!r}; choose one of {tabs}",
                             warning=True)
             return False

@@ -7,10 +7,14 @@ reopens instantly), trials appended by a run are ``beginInsertRows`` of the new 
 a ``TrialRecord`` is decoded only for the row a caller asks for (``trial_at``,
 ``TrialRole``: the details pane).
 
-Sorting happens here with numpy (``sort``), not in ``QSortFilterProxyModel``: the proxy
-would call ``data()`` through Python for every comparison, which takes seconds for 100k
-rows. The proxy only filters (brushing in the parallel-coordinates plot), and only when a
-filter is set, through a role-based regular expression that costs nothing otherwise.
+Rows are shown in trial-number order unless the user sorts by a column: a live run
+finishes trials out of order, and each batch is merged into place (the selection moves
+with its row). Sorting happens here with numpy (``sort``), not in
+``QSortFilterProxyModel``: the proxy would call ``data()`` through Python for every
+comparison, which takes seconds for 100k rows. A header click sorts score columns best
+first and the others smallest first (``InitialSortOrderRole``). The proxy only filters
+(brushing in the parallel-coordinates plot), and only when a filter is set, through a
+role-based regular expression that costs nothing otherwise.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from hpstudio.core.records import TrialRecord
-from hpstudio.core.trials import STATE_CODES, TrialTable
+from hpstudio.core.trials import STATE_CODES, TrialTable, trial_key
 from hpstudio.gui.session import StudySession
 
 __all__ = ["FIXED_COLUMNS", "TrialFilterProxy", "TrialTableModel", "format_value"]
@@ -46,6 +50,8 @@ _FAILED = STATE_CODES["failed"]
 _PRUNED = STATE_CODES["pruned"]
 #: the trial table's column behind each numeric column key
 _TABLE_COLUMNS = {"mean": "test", "std": "std", "train": "train", "fit_time": "fit_time"}
+#: columns whose first header click sorts largest first: scores, where larger is better
+_BEST_FIRST = frozenset({COL_MEAN, COL_TRAIN})
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -66,8 +72,9 @@ class TrialTableModel(QAbstractTableModel):
     """The shown study's trials as rows: number, state, scores, fit time, then one column
     per parameter.
 
-    View rows may be sorted (``sort``); ``trial_at(row)`` and ``row_of_number(number)``
-    translate between view rows and trials either way. Given no session, the model makes
+    View rows are in trial-number order, or sorted by a column (``sort``; column -1 goes
+    back to number order); ``trial_at(row)`` and ``row_of_number(number)`` translate
+    between view rows and trials either way. Given no session, the model makes
     its own (for a model used alone); ``set_trials`` and ``append_trials`` then drive it.
     """
 
@@ -85,9 +92,9 @@ class TrialTableModel(QAbstractTableModel):
         self._table = self.session.table
         self._rows = 0  # rows the view knows of (the table may be ahead inside a signal)
         self._params: list[str] = []
-        self._order: Any = None  # numpy array: view row -> trial index; None = arrival
+        self._order: Any = None  # numpy array: view row -> trial index; None = identity
         self._inverse: Any = None  # trial index -> view row (built lazily)
-        self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._sort: tuple[int, Qt.SortOrder] | None = None  # None: trial-number order
         self._param_keys_cache: dict[str, Any] = {}
         self._best: int | None = -1  # trial index; -1 = not computed yet
         self._filter: frozenset[int] | None = None
@@ -122,8 +129,9 @@ class TrialTableModel(QAbstractTableModel):
             self._params = _param_names(self._table.param_dicts(1000))
         self._forget()
         self._order = None
-        if self._sort is not None and self._rows:
-            self._order = self._sorted_order(*self._sort)
+        if self._rows:
+            self._order = (self._number_order() if self._sort is None
+                           else self._sorted_order(*self._sort))
         self.endResetModel()
 
     def _on_appended(self, first: int, count: int) -> None:
@@ -138,6 +146,7 @@ class TrialTableModel(QAbstractTableModel):
             self.endInsertColumns()
         old_best = self._best
         self.beginInsertRows(QModelIndex(), self._rows, self._rows + count - 1)
+        previous = self._order
         self._rows += count
         if self._order is not None:
             self._order = np.concatenate([self._order, np.arange(first, first + count)])
@@ -146,6 +155,10 @@ class TrialTableModel(QAbstractTableModel):
         self.endInsertRows()
         if self._sort is not None:
             self._apply_order(self._sorted_order(*self._sort))
+        else:
+            merged = self._merged_number_order(previous, first, count)
+            if merged is not None:
+                self._apply_order(merged)
         if old_best != -1:
             self._refresh_best(old_best)
 
@@ -200,6 +213,10 @@ class TrialTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self.column_title(section)
+        if role == Qt.ItemDataRole.InitialSortOrderRole:
+            best_first = section in _BEST_FIRST
+            return (Qt.SortOrder.DescendingOrder if best_first
+                    else Qt.SortOrder.AscendingOrder).value
         if role == Qt.ItemDataRole.ToolTipRole:
             tips = ("trial number, in the order the strategy proposed it",
                     "complete, failed (hover for its error) or pruned (stopped early)",
@@ -256,10 +273,11 @@ class TrialTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Reorder the view rows by ``column`` with numpy; column -1 restores arrival order."""
+        """Reorder the view rows by ``column`` with numpy; column -1 restores trial-number
+        order."""
         if column < 0 or column >= self.columnCount():
             self._sort = None
-            self._apply_order(None)
+            self._apply_order(self._number_order())
             return
         self._sort = (column, order)
         self._apply_order(self._sorted_order(column, order))
@@ -345,11 +363,35 @@ class TrialTableModel(QAbstractTableModel):
             self._inverse = inverse
         return int(self._inverse[index])
 
+    def _keys(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """(number, rung) of rows ``start:stop`` packed into one sortable int64."""
+        stop = self._rows if stop is None else stop
+        return trial_key(self._table.number[start:stop], self._table.rung[start:stop])
+
+    def _number_order(self) -> Any:
+        """View rows in (number, rung) order; None when that is the arrival order."""
+        keys = self._keys()
+        if len(keys) < 2 or bool((keys[1:] >= keys[:-1]).all()):
+            return None
+        return np.argsort(keys, kind="stable")
+
+    def _merged_number_order(self, previous: Any, first: int, count: int) -> Any:
+        """The number order after rows ``first .. first + count - 1`` were appended to a
+        view in number order (``previous``, None: identity): the new rows are merged in,
+        O(n), with no full sort. None when that order is the arrival order."""
+        keys = self._keys()
+        old = np.arange(first) if previous is None else previous[:first]
+        new = first + np.argsort(keys[first : first + count], kind="stable")
+        merged = np.insert(old, np.searchsorted(keys[old], keys[new], side="right"), new)
+        if previous is None and bool((merged == np.arange(len(merged))).all()):
+            return None
+        return merged
+
     def _sorted_order(self, column: int, order: Qt.SortOrder) -> Any:
         n = self._rows
         table = self._table
         if column == COL_NUMBER:
-            keys = np.asarray(table.number[:n], dtype=float)
+            keys = np.asarray(self._keys(0, n), dtype=float)
         elif column == COL_STATE:
             keys = np.asarray(table.col("state")[:n], dtype=float)
         elif column < len(FIXED_COLUMNS):

@@ -16,15 +16,18 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from hpstudio.core.trials import TrialTable
+from hpstudio.gui.plots.axes import study_axes
 
 __all__ = [
     "FAILED_BRUSH",
     "HIGHLIGHT_PEN",
     "POINT_BRUSH",
+    "PRUNED_BRUSH",
     "PlotBase",
     "XHeadroom",
     "export_view",
     "plain_axes",
+    "range_around",
     "set_label",
     "set_log",
     "set_ticks",
@@ -33,6 +36,7 @@ __all__ = [
 POINT_BRUSH = (52, 120, 200, 170)
 BEST_PEN = pg.mkPen((230, 120, 20), width=2)
 FAILED_BRUSH = (220, 40, 40, 220)
+PRUNED_BRUSH = (140, 140, 140, 220)  # stopped early by the strategy: grey, not an error
 HIGHLIGHT_PEN = pg.mkPen((255, 140, 0), width=3)
 
 pg.setConfigOptions(background="w", foreground="k", antialias=False)
@@ -64,6 +68,14 @@ def set_log(ax: pg.AxisItem, on: bool) -> None:
         ax.setLogMode(bool(on))
 
 
+def range_around(value: float, relative: float = 0.05,
+                 least: float = 0.01) -> tuple[float, float]:
+    """A range centred on one value, ``relative`` of its magnitude (at least ``least``)
+    each way: what an axis shows when all its data sit on a single value."""
+    half = max(abs(value) * relative, least)
+    return value - half, value + half
+
+
 class XHeadroom:
     """Keeps a growing x axis ahead of the data.
 
@@ -73,9 +85,14 @@ class XHeadroom:
     button hands control back.
     """
 
-    def __init__(self, vb: pg.ViewBox, headroom: float = 0.2) -> None:
+    #: the newest data keeps at least this share of the visible width to its right
+    EDGE_MARGIN = 0.05
+    LEFT_PAD = 0.04
+
+    def __init__(self, vb: pg.ViewBox, headroom: float = 0.2, min_span: float = 2.0) -> None:
         self.vb = vb
         self.headroom = headroom
+        self.min_span = min_span  # a single point (or a few close ones) is shown this wide
         self.range: tuple[float, float] | None = None  # None: the user is in control
         vb.sigRangeChangedManually.connect(self._on_manual)
 
@@ -85,11 +102,23 @@ class XHeadroom:
         if self.range is None or not (np.isfinite(lo) and np.isfinite(hi)):
             return
         cur_lo, cur_hi = self.range
-        if lo >= cur_lo and hi <= cur_hi and (hi - lo) >= 0.5 * (cur_hi - cur_lo):
+        width = cur_hi - cur_lo
+        inside = lo >= cur_lo and hi <= cur_hi - self.EDGE_MARGIN * width
+        if inside and (hi - lo) >= 0.5 * width:
             return
-        span = max(hi - lo, 1e-9)
-        self.range = (lo - 0.02 * span, hi + self.headroom * span)
+        self.range = self.target(lo, hi)
         self.vb.setXRange(*self.range, padding=0)  # also turns x auto-range off
+
+    def target(self, lo: float, hi: float) -> tuple[float, float]:
+        """The range shown for data from ``lo`` to ``hi``: a little room on the left,
+        ``headroom`` of the span on the right; data narrower than ``min_span`` (one
+        trial) is centred in a range that wide, or 20% of its magnitude if wider."""
+        least = max(self.min_span, 0.2 * max(abs(lo), abs(hi)))
+        if hi - lo < least:
+            middle = (lo + hi) / 2
+            lo, hi = middle - least / 2, middle + least / 2
+        span = hi - lo
+        return (lo - self.LEFT_PAD * span, hi + self.headroom * span)
 
     def reset(self) -> None:
         self.vb.enableAutoRange(x=True)
@@ -167,7 +196,7 @@ class PlotBase(QtWidgets.QWidget):
     # -- wiring for subclasses --------------------------------------------------------
     def _plain_plot_widget(self) -> tuple[pg.PlotWidget, pg.PlotItem]:
         """The usual plot of a tab: plain axes, only the view box's own context menu."""
-        widget = pg.PlotWidget(self)
+        widget = pg.PlotWidget(self, axisItems=study_axes("left", "bottom"))
         plot = plain_axes(widget.getPlotItem())
         plot.setMenuEnabled(False, enableViewBoxMenu=True)
         return widget, plot

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from hpstudio.core.trials import ParamColumn
+from hpstudio.gui.plots.axes import format_values
 from hpstudio.gui.plots.base import (
     HIGHLIGHT_PEN,
     PlotBase,
@@ -156,8 +157,8 @@ class ContourPlot(PlotBase):
             self._axis_values = (_values_of(px, ux), _values_of(py, uy))
             set_log(xax, False)
             set_log(yax, False)
-            set_ticks(xax, [[(float(i), _fmt(v)) for i, v in enumerate(self._axis_values[0])]])
-            set_ticks(yax, [[(float(i), _fmt(v)) for i, v in enumerate(self._axis_values[1])]])
+            set_ticks(xax, [_grid_ticks(self._axis_values[0])])
+            set_ticks(yax, [_grid_ticks(self._axis_values[1])])
             self._set_image(cells.T, QtCore.QRectF(-0.5, -0.5, len(ux), len(uy)))
             self._px, self._py = ix.astype(float), iy.astype(float)
             self.info.setText(f"best score per cell · {len(rows)} trials")
@@ -253,10 +254,9 @@ def _values_of(col: ParamColumn, unique: np.ndarray) -> list:
     return [float(u) for u in unique]
 
 
-def _fmt(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)[:14]
+def _grid_ticks(values: list) -> list[tuple[float, str]]:
+    """One tick per grid value, all numbers written the same way (plain or 10^k)."""
+    return [(float(i), text[:14]) for i, text in enumerate(format_values(values))]
 
 
 def _cat_ticks(labels: list[str]) -> list[tuple[float, str]]:

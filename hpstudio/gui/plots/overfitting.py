@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 
 from hpstudio.core.analysis import one_standard_error_mask, within_one_standard_error
 from hpstudio.core.trials import TrialTable
+from hpstudio.gui.plots.axes import study_axes
 from hpstudio.gui.plots.base import HIGHLIGHT_PEN, PlotBase, plain_axes, set_label
 from hpstudio.gui.plots.items import FastScatter, finite_bounds
 
@@ -37,7 +38,8 @@ class OverfittingPlot(PlotBase):
         self.widget = pg.GraphicsLayoutWidget(self)
         lay = self.widget.ci
 
-        self.tt_plot = plain_axes(lay.addPlot(row=0, col=0))
+        self.tt_plot = plain_axes(
+            lay.addPlot(row=0, col=0, axisItems=study_axes("left", "bottom")))
         self.tt_plot.setMenuEnabled(False, enableViewBoxMenu=True)
         self.tt_plot.setTitle("train vs CV score")
         dashed = QtCore.Qt.PenStyle.DashLine
@@ -48,7 +50,8 @@ class OverfittingPlot(PlotBase):
         self.tt_plot.addItem(self.tt_scatter)
         self.tt_plot.getViewBox().addItem(self.tt_highlight, ignoreBounds=True)
 
-        self.rank_plot = plain_axes(lay.addPlot(row=0, col=1))
+        self.rank_plot = plain_axes(
+            lay.addPlot(row=0, col=1, axisItems=study_axes("left", "bottom")))
         self.rank_plot.setMenuEnabled(False, enableViewBoxMenu=True)
         self.rank_plot.setLabel("bottom", "rank")
         self.errors = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), pen=pg.mkPen((90, 90, 90)))

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from hpstudio.gui.plots.axes import format_values
 from hpstudio.gui.plots.base import PlotBase
 from hpstudio.gui.plots.items import finite_bounds
 
@@ -169,8 +170,9 @@ class ParallelPlot(PlotBase):
                 continue
             lo, hi = b
             norm[:, j] = (v - lo) / (hi - lo) if hi > lo else np.where(np.isfinite(v), 0.5, v)
-            fmt = (lambda t: f"{10 ** t:.3g}") if log else (lambda t: f"{t:.4g}")
-            labels += [(j, -0.045, fmt(lo), (0.5, 0.5)), (j, 1.045, fmt(hi), (0.5, 0.5))]
+            ends = [10.0 ** lo, 10.0 ** hi] if log else [lo, hi]
+            low, high = format_values(ends, digits=3 if log else 4)
+            labels += [(j, -0.045, low, (0.5, 0.5)), (j, 1.045, high, (0.5, 0.5))]
         self._rows, self._norm = rows, norm
         self._update_labels(labels)
         self._recompute_filter(emit=False)

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
+from hpstudio.gui.plots.axes import study_axes
 from hpstudio.gui.plots.base import HIGHLIGHT_PEN, PlotBase, plain_axes, set_ticks
 from hpstudio.gui.plots.items import FastScatter
 
@@ -60,7 +61,8 @@ class SlicesPlot(PlotBase):
         self._slices.clear()
         first: pg.PlotItem | None = None
         for i, (name, _categorical, log) in enumerate(key):
-            plot = plain_axes(self.layout_item.addPlot(row=i // COLUMNS, col=i % COLUMNS))
+            plot = plain_axes(self.layout_item.addPlot(
+                row=i // COLUMNS, col=i % COLUMNS, axisItems=study_axes("left", "bottom")))
             plot.setMenuEnabled(False, enableViewBoxMenu=True)
             plot.setLabel("bottom", name)
             if i % COLUMNS == 0:

@@ -1,11 +1,20 @@
 """The estimator picker: the catalogue grouped by family, filtered by the data's task.
 
 The catalogue is plain data from the core, so building the tree imports no scikit-learn.
-Any other estimator can be named by its dotted path; whether that path resolves is
-checked by the editor on a worker thread and reported back with ``set_resolution``.
+Any other estimator can be named by its dotted path. A typed path is only a request
+(``pathEntered``): the editor checks on a worker thread that it imports, and either
+accepts it (``accept_entered``: it becomes the estimator) or rejects it
+(``reject_entered``: the error shows next to the field and the last valid estimator stays),
+so a typo never costs the user the search space they built.
+
+Classes of packages besides scikit-learn are imported only when the user allows the
+package in the field below; the editor passes the list to the core.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QShowEvent
@@ -22,22 +31,49 @@ from PySide6.QtWidgets import (
 
 from hpstudio.core.estimators import CATALOGUE, CatalogueEntry, catalogue_entry
 from hpstudio.gui.resources import INVALID_COLOR, set_invalid
+from hpstudio.gui.widgets.message_line import MessageLine
 
-__all__ = ["EstimatorPicker"]
+__all__ = ["ALLOW_RISK", "EstimatorPicker", "parse_packages"]
 
 _PATH_ROLE = Qt.ItemDataRole.UserRole
+#: What allowing a package means, said wherever a package can be allowed.
+ALLOW_RISK = ("An allowed package's code runs when a study uses it; allow only packages "
+              "you trust.")
+_OTHER_HINT = ("Any scikit-learn estimator, or one of an allowed package, by its dotted "
+               "import path; Enter to use it")
+_ALLOWED_HINT = f"Packages besides scikit-learn whose estimator classes may be used. {ALLOW_RISK}"
+_PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_packages(text: str) -> tuple[str, ...]:
+    """``"xgboost, lightgbm"`` as package names; ValueError names a word that is not one."""
+    names: list[str] = []
+    for word in re.split(r"[\s,;]+", text.strip()):
+        if not word:
+            continue
+        if not _PACKAGE.fullmatch(word):
+            raise ValueError(f"{word!r} is not a package name; write top-level names such as "
+                             "xgboost, lightgbm")
+        if word not in names:
+            names.append(word)
+    return tuple(names)
 
 
 class EstimatorPicker(QWidget):
     """Pick a catalogue estimator or type any class path; emits ``estimatorChanged(path)``."""
 
     estimatorChanged = Signal(str)
+    pathEntered = Signal(str)  # a typed class path, to be checked before it is used
+    allowedPackagesChanged = Signal(tuple)  # the user edited the allowed packages
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._path: str | None = None
         self._task: str | None = None
         self._updating = False
+        self._recentre_wanted = False
+        self._entered: str | None = None  # a typed path being checked, or rejected
+        self._allowed: tuple[str, ...] = ()
         self._items: dict[str, QTreeWidgetItem] = {}
 
         self.tree = QTreeWidget()
@@ -55,26 +91,38 @@ class EstimatorPicker(QWidget):
         self.description.setTextFormat(Qt.TextFormat.RichText)
         self.other_edit = QLineEdit()
         self.other_edit.setPlaceholderText("other class… e.g. sklearn.linear_model.HuberRegressor")
-        self.other_edit.setToolTip("Any scikit-learn estimator, by its dotted import path")
+        self.other_edit.setToolTip(_OTHER_HINT)
         self.other_button = QPushButton("Use")
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {INVALID_COLOR};")
+        # Reserved lines: a message appearing or clearing must not move the tree above.
+        self.error_label = MessageLine(2)
         self.error_label.hide()
+        self.allowed_edit = QLineEdit()
+        self.allowed_edit.setPlaceholderText("other packages, e.g. xgboost, lightgbm")
+        self.allowed_edit.setToolTip(_ALLOWED_HINT)
+        self.allowed_edit.setStatusTip(ALLOW_RISK)
+        self.allowed_risk = QLabel(ALLOW_RISK)
+        self.allowed_risk.setWordWrap(True)
+        self.allowed_risk.setProperty("role", "hint")
 
         other = QHBoxLayout()
         other.addWidget(self.other_edit, 1)
         other.addWidget(self.other_button)
+        allowed = QHBoxLayout()
+        allowed.addWidget(QLabel("Allow"))
+        allowed.addWidget(self.allowed_edit, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.description)
         layout.addLayout(other)
         layout.addWidget(self.error_label)
+        layout.addLayout(allowed)
+        layout.addWidget(self.allowed_risk)
 
         self.tree.currentItemChanged.connect(self._on_item_changed)
         self.other_edit.returnPressed.connect(self._on_other_entered)
         self.other_button.clicked.connect(self._on_other_entered)
+        self.allowed_edit.editingFinished.connect(self._on_allowed_edited)
 
     def _add_entry(self, entry: CatalogueEntry) -> None:
         family = self._families.get(entry.family)
@@ -95,17 +143,40 @@ class EstimatorPicker(QWidget):
         return self._path
 
     def set_estimator(self, path: str | None) -> None:
-        """Show ``path`` as the current estimator without emitting (used by ``set_spec``)."""
+        """Show ``path`` as the current estimator without emitting (a spec was loaded)."""
         self._updating = True
         try:
-            self._show(path)
+            self._show(path, scroll=True)
         finally:
             self._updating = False
 
     def select(self, path: str) -> None:
         """Choose ``path`` as a user would: shows it and emits ``estimatorChanged``."""
-        self._show(path)
+        self._show(path, scroll=True)
         self.estimatorChanged.emit(path)
+
+    def entered_path(self) -> str | None:
+        """The typed path being checked, or the one that was rejected (None when neither)."""
+        return self._entered
+
+    def accept_entered(self, path: str) -> None:
+        """The typed ``path`` imports as an estimator: it becomes the choice."""
+        if path != self._entered:
+            return
+        self._entered = None
+        if path != self._path:
+            self.select(path)
+        else:
+            self._show(path, scroll=True)
+
+    def reject_entered(self, path: str, error: str) -> None:
+        """The typed ``path`` does not import: say why next to it, keep the current choice."""
+        if path != self._entered:
+            return
+        current = self._path.rsplit(".", 1)[-1] if self._path else None
+        kept = f" (still using {current})" if current else ""
+        self._say(f"{error}{kept}", error=True)
+        self._mark_other(error)
 
     def set_task(self, task: str | None) -> None:
         """Offer only estimators for ``task``; the current choice stays even if it is hidden."""
@@ -121,12 +192,20 @@ class EstimatorPicker(QWidget):
         return catalogue_entry(self._path) if self._path else None
 
     def set_resolution(self, path: str, error: str | None) -> None:
-        """Report whether ``path`` could be imported as an estimator (checked off-thread)."""
-        if path != self._path:
+        """Report whether the current ``path`` imports as an estimator (checked off-thread)."""
+        if path != self._path or self._entered is not None:
             return
-        self.error_label.setText(error or "")
-        self.error_label.setVisible(bool(error))
-        set_invalid(self.other_edit, bool(error) and self.entry() is None, error or "")
+        self._say(error, error=True)
+        self._mark_other(error if self.entry() is None else None)
+
+    def allowed_packages(self) -> tuple[str, ...]:
+        return self._allowed
+
+    def set_allowed_packages(self, packages: Iterable[str]) -> None:
+        """Show ``packages`` in the field without emitting (restored settings)."""
+        self._allowed = tuple(packages)
+        self.allowed_edit.setText(", ".join(self._allowed))
+        self._mark_allowed(None)
 
     def set_read_only(self, read_only: bool) -> None:
         self.tree.setEnabled(not read_only)
@@ -134,19 +213,23 @@ class EstimatorPicker(QWidget):
         self.other_button.setEnabled(not read_only)
 
     # ----- internals --------------------------------------------------------------------------
-    def _show(self, path: str | None) -> None:
+    def _show(self, path: str | None, *, scroll: bool) -> None:
         self._path = path
-        self.error_label.hide()
-        set_invalid(self.other_edit, False)
+        self._entered = None
+        self._say(None)
+        self._mark_other(None)
         item = self._items.get(path or "")
         guard = self._updating
         self._updating = True
         try:
             if item is not None:
-                self.tree.setCurrentItem(item)
-                self._scroll_to_current()
+                if self.tree.currentItem() is not item:
+                    self.tree.setCurrentItem(item)
+                if scroll:
+                    self._scroll_to_current()
                 self.other_edit.clear()
             else:
+                self._recentre_wanted = False
                 self.tree.setCurrentItem(None)
                 self.tree.clearSelection()
                 self.other_edit.setText(path or "")
@@ -155,13 +238,19 @@ class EstimatorPicker(QWidget):
         self._describe()
 
     def _scroll_to_current(self) -> None:
-        """Centre the choice now and again once laid out (the tree may not be sized yet)."""
+        """Centre the choice now and again once laid out (the tree may not be sized yet).
+
+        Only for choices made elsewhere (a loaded spec, a typed path): an item clicked in
+        the tree is on screen already, and scrolling under the pointer would put the
+        neighbouring row beneath it by the time the button is released.
+        """
         self.tree.scrollToItem(self.tree.currentItem(), QTreeWidget.ScrollHint.PositionAtCenter)
+        self._recentre_wanted = True
         QTimer.singleShot(0, self._recentre)
 
     def _recentre(self) -> None:
         item = self.tree.currentItem()
-        if item is not None:
+        if item is not None and self._recentre_wanted:
             self.tree.scrollToItem(item, QTreeWidget.ScrollHint.PositionAtCenter)
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -186,9 +275,42 @@ class EstimatorPicker(QWidget):
             return
         path = item.data(0, _PATH_ROLE)
         if path and path != self._path:
-            self.select(path)
+            self._recentre_wanted = False  # the user is pointing at the tree: keep it still
+            self._show(path, scroll=False)
+            self.estimatorChanged.emit(path)
 
     def _on_other_entered(self) -> None:
         path = self.other_edit.text().strip()
-        if path and path != self._path:
-            self.select(path)
+        if not path or (path == self._path and self._entered is None):
+            return
+        self._entered = path
+        self._say(f"checking {path}…", error=False)
+        self._mark_other(None)
+        self.pathEntered.emit(path)
+
+    def _on_allowed_edited(self) -> None:
+        try:
+            packages = parse_packages(self.allowed_edit.text())
+        except ValueError as exc:
+            self._mark_allowed(str(exc))
+            return
+        self._mark_allowed(None)
+        if packages != self._allowed:
+            self._allowed = packages
+            self.allowedPackagesChanged.emit(packages)
+
+    def _say(self, message: str | None, *, error: bool = True) -> None:
+        """The line under the class field: an error in red, progress in the normal colour."""
+        self.error_label.setStyleSheet(f"color: {INVALID_COLOR};" if error else "")
+        self.error_label.setText(message or "")
+        self.error_label.setVisible(bool(message))
+
+    def _mark_other(self, error: str | None) -> None:
+        set_invalid(self.other_edit, bool(error), error or "")
+        if not error:
+            self.other_edit.setToolTip(_OTHER_HINT)
+
+    def _mark_allowed(self, error: str | None) -> None:
+        set_invalid(self.allowed_edit, bool(error), error or "")
+        if not error:
+            self.allowed_edit.setToolTip(_ALLOWED_HINT)

@@ -290,8 +290,9 @@ class MainWindow(QMainWindow):
                                                 "Open another history file",
                                                 self._ask_open_history, icon="history",
                                                 shortcut="Ctrl+Shift+O")
+        # Ctrl+Q rather than the platform's Quit key, which some desktops leave unbound
         self.quit_action = self._action("actionQuit", "&Quit", "Quit hpstudio", self.close,
-                                        shortcut=std.Quit)
+                                        shortcut="Ctrl+Q")
         self.start_action = self._action("actionStart", "&Start",
                                          "Run the study in the editor as a new study",
                                          self.start_study, icon="start", shortcut="F5")

@@ -13,11 +13,11 @@ from hpstudio.core.probe import planned_work
 from hpstudio.core.space import Values
 from hpstudio.core.spec import SearchSpec, StudySpec
 from hpstudio.gui.widgets.editor import StudyEditor
-from hpstudio.gui.widgets.estimator_picker import ALLOW_RISK, EstimatorPicker, parse_packages
+from hpstudio.gui.widgets.estimator_picker import EstimatorPicker
 from hpstudio.gui.widgets.explanations import CV_HELP, STRATEGY_HELP, metric_help
 from hpstudio.gui.widgets.message_line import MessageLine, fit_lines
 from hpstudio.gui.widgets.space_editor import HIGH, NAME, VALUES, SubSpaceModel
-from hpstudio.gui.widgets.strategy_panel import DEFAULT_TRIALS
+from hpstudio.gui.widgets.strategy_panel import ALLOW_RISK, DEFAULT_TRIALS, parse_packages
 
 WAIT_MS = 15_000
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
@@ -255,16 +255,18 @@ def test_an_other_package_is_refused_until_allowed_in_the_field(qtbot, editor, d
         "    pass\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     loaded(qtbot, editor, demo)
-    picker = editor.estimator_picker
-    assert ALLOW_RISK in picker.allowed_risk.text()
-    assert ALLOW_RISK in picker.allowed_edit.toolTip()
+    picker, panel = editor.estimator_picker, editor.strategy_panel
+    assert panel.allowed_risk.text() == ALLOW_RISK  # the risk, in one line
+    assert ALLOW_RISK in panel.allowed_edit.toolTip()
     enter_class(qtbot, picker, "hpx_models.TrustedRidge")
-    assert "--allow-package hpx_models" in picker.error_label.text()
+    message = picker.error_label.text()
+    assert "add it to Allowed packages (Run settings) or run with --allow-package hpx_models" \
+        in message
     assert editor.spec().estimator.cls == RF
 
-    picker.allowed_edit.setText("hpx_models, xgboost")
+    panel.allowed_edit.setText("hpx_models, xgboost")
     with qtbot.waitSignal(editor.allowedPackagesChanged) as allowed:
-        picker.allowed_edit.editingFinished.emit()
+        panel.allowed_edit.editingFinished.emit()
     assert allowed.args == [("hpx_models", "xgboost")]
     assert editor.allowed_packages() == ("hpx_models", "xgboost")
     # the refused class is tried again with the new list, and used
@@ -275,18 +277,18 @@ def test_an_other_package_is_refused_until_allowed_in_the_field(qtbot, editor, d
     assert editor.spec().estimator.cls == "hpx_models.TrustedRidge"
     assert editor.spec().space == ({"alpha": Values((1.0,))},)
 
-    picker.allowed_edit.setText("bad-name")
+    panel.allowed_edit.setText("bad-name")
     with qtbot.assertNotEmitted(editor.allowedPackagesChanged):
-        picker.allowed_edit.editingFinished.emit()
-    assert picker.allowed_edit.property("invalid")
-    assert "'bad-name' is not a package name" in picker.allowed_edit.toolTip()
+        panel.allowed_edit.editingFinished.emit()
+    assert panel.allowed_edit.property("invalid")
+    assert "'bad-name' is not a package name" in panel.allowed_edit.toolTip()
 
 
 def test_parse_packages() -> None:
     assert parse_packages(" xgboost, lightgbm;imblearn  xgboost ") == (
         "xgboost", "lightgbm", "imblearn")
     assert parse_packages("") == ()
-    with pytest.raises(ValueError, match="'x.y' is not a package name"):
+    with pytest.raises(ValueError, match=r"'x\.y' is not a package name"):
         parse_packages("x.y")
 
 
@@ -354,6 +356,8 @@ def test_undo_keys_and_read_only(qtbot, editor, demo) -> None:
     assert editor.spec() == demo
     qtbot.keyClick(view, Qt.Key.Key_Z,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(view, Qt.Key.Key_Shift)  # QTest leaves Shift held after a chord
+    assert QApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
     assert editor.spec() == edited
     editor.set_read_only(True)  # a running or stored study: nothing to undo into
     assert not editor.undo_action.isEnabled()

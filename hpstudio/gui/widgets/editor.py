@@ -114,15 +114,15 @@ class StudyEditor(QWidget):
         self.estimator_picker = EstimatorPicker()
         self.space_editor = SpaceEditor()
         self.strategy_panel = StrategyPanel()
-        # Two reserved lines: a message appearing must not move the space table above it.
-        self.message_label = MessageLine(2)
+        # A reserved line beside the name: a message appearing or clearing moves nothing.
+        self.message_label = MessageLine(1)
         self.message_label.setStyleSheet(f"color: {INVALID_COLOR};")
         self.message_label.hide()
         self.undo_action = self._edit_action("Undo", "Undo the last edit of the study",
-                                             [QKeySequence.StandardKey.Undo], self.undo)
+                                             _keys(QKeySequence.StandardKey.Undo), self.undo)
         self.redo_action = self._edit_action(
             "Redo", "Redo the edit just undone",
-            [QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo], self.redo)
+            _keys(QKeySequence.StandardKey.Redo, first="Ctrl+Shift+Z"), self.redo)
         self.undo_stack.indexChanged.connect(lambda _index: self._sync_undo_actions())
         self._probe_timer = QTimer(self)
         self._probe_timer.setSingleShot(True)
@@ -166,11 +166,11 @@ class StudyEditor(QWidget):
         rows.setChildrenCollapsible(False)
         name_row = QHBoxLayout()
         name_row.addWidget(QLabel("Study name"))
-        name_row.addWidget(self.name_edit, 1)
+        name_row.addWidget(self.name_edit, 2)
+        name_row.addWidget(self.message_label, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(name_row)
         layout.addWidget(rows, 1)
-        layout.addWidget(self.message_label)
 
     def _connect(self) -> None:
         self.name_edit.textChanged.connect(lambda _: self._refresh(probe=False))
@@ -179,7 +179,7 @@ class StudyEditor(QWidget):
         self.data_panel.errorOccurred.connect(self.errorOccurred)
         self.estimator_picker.estimatorChanged.connect(self._on_estimator_picked)
         self.estimator_picker.pathEntered.connect(self._check_entered_path)
-        self.estimator_picker.allowedPackagesChanged.connect(self._on_allowed_edited)
+        self.strategy_panel.allowedPackagesChanged.connect(self._on_allowed_edited)
         self.space_editor.spaceChanged.connect(self._refresh)
         # not an edit, but undo should bring the user back to the tab they were on
         self.space_editor.tabs.currentChanged.connect(lambda _index: self._record_edit())
@@ -276,8 +276,8 @@ class StudyEditor(QWidget):
     def set_allowed_packages(self, packages: Iterable[str]) -> None:
         """Packages besides scikit-learn whose estimator classes may be imported."""
         self._allowed = tuple(packages)
-        if self.estimator_picker.allowed_packages() != self._allowed:
-            self.estimator_picker.set_allowed_packages(self._allowed)
+        if self.strategy_panel.allowed_packages() != self._allowed:
+            self.strategy_panel.set_allowed_packages(self._allowed)
         path = self.estimator_picker.current_path()
         if path:
             self._resolve_estimator(path)
@@ -398,7 +398,8 @@ class StudyEditor(QWidget):
             self.space_editor.set_parameters(info.params, info.name)
 
     # ----- the undo record --------------------------------------------------------------------
-    def _edit_action(self, text: str, tip: str, keys: list[Any], slot: Any) -> QAction:
+    def _edit_action(self, text: str, tip: str, keys: list[QKeySequence],
+                     slot: Any) -> QAction:
         action = QAction(text, self)
         action.setShortcuts(keys)
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -637,6 +638,16 @@ class StudyEditor(QWidget):
         if self._probe_pending:
             self._probe_pending = False
             self._probe_timer.start()
+
+
+def _keys(standard: QKeySequence.StandardKey, first: str | None = None) -> list[QKeySequence]:
+    """The platform's keys for ``standard``, after ``first``, each once (a key listed twice
+    on one action would be refused as ambiguous)."""
+    keys = [QKeySequence(first)] if first else []
+    for key in QKeySequence.keyBindings(standard):
+        if key not in keys:
+            keys.append(key)
+    return keys
 
 
 def _class_result(path: str, info: _ClassInfo | None,

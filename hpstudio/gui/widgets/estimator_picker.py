@@ -6,15 +6,9 @@ Any other estimator can be named by its dotted path. A typed path is only a requ
 accepts it (``accept_entered``: it becomes the estimator) or rejects it
 (``reject_entered``: the error shows next to the field and the last valid estimator stays),
 so a typo never costs the user the search space they built.
-
-Classes of packages besides scikit-learn are imported only when the user allows the
-package in the field below; the editor passes the list to the core.
 """
 
 from __future__ import annotations
-
-import re
-from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QShowEvent
@@ -33,30 +27,11 @@ from hpstudio.core.estimators import CATALOGUE, CatalogueEntry, catalogue_entry
 from hpstudio.gui.resources import INVALID_COLOR, set_invalid
 from hpstudio.gui.widgets.message_line import MessageLine
 
-__all__ = ["ALLOW_RISK", "EstimatorPicker", "parse_packages"]
+__all__ = ["EstimatorPicker"]
 
 _PATH_ROLE = Qt.ItemDataRole.UserRole
-#: What allowing a package means, said wherever a package can be allowed.
-ALLOW_RISK = ("An allowed package's code runs when a study uses it; allow only packages "
-              "you trust.")
 _OTHER_HINT = ("Any scikit-learn estimator, or one of an allowed package, by its dotted "
                "import path; Enter to use it")
-_ALLOWED_HINT = f"Packages besides scikit-learn whose estimator classes may be used. {ALLOW_RISK}"
-_PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def parse_packages(text: str) -> tuple[str, ...]:
-    """``"xgboost, lightgbm"`` as package names; ValueError names a word that is not one."""
-    names: list[str] = []
-    for word in re.split(r"[\s,;]+", text.strip()):
-        if not word:
-            continue
-        if not _PACKAGE.fullmatch(word):
-            raise ValueError(f"{word!r} is not a package name; write top-level names such as "
-                             "xgboost, lightgbm")
-        if word not in names:
-            names.append(word)
-    return tuple(names)
 
 
 class EstimatorPicker(QWidget):
@@ -64,7 +39,6 @@ class EstimatorPicker(QWidget):
 
     estimatorChanged = Signal(str)
     pathEntered = Signal(str)  # a typed class path, to be checked before it is used
-    allowedPackagesChanged = Signal(tuple)  # the user edited the allowed packages
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,14 +47,13 @@ class EstimatorPicker(QWidget):
         self._updating = False
         self._recentre_wanted = False
         self._entered: str | None = None  # a typed path being checked, or rejected
-        self._allowed: tuple[str, ...] = ()
         self._items: dict[str, QTreeWidgetItem] = {}
 
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
-        self.tree.setMinimumHeight(100)
+        self.tree.setMinimumHeight(80)
         self._families: dict[str, QTreeWidgetItem] = {}
         for entry in CATALOGUE:
             self._add_entry(entry)
@@ -96,33 +69,20 @@ class EstimatorPicker(QWidget):
         # Reserved lines: a message appearing or clearing must not move the tree above.
         self.error_label = MessageLine(2)
         self.error_label.hide()
-        self.allowed_edit = QLineEdit()
-        self.allowed_edit.setPlaceholderText("other packages, e.g. xgboost, lightgbm")
-        self.allowed_edit.setToolTip(_ALLOWED_HINT)
-        self.allowed_edit.setStatusTip(ALLOW_RISK)
-        self.allowed_risk = QLabel(ALLOW_RISK)
-        self.allowed_risk.setWordWrap(True)
-        self.allowed_risk.setProperty("role", "hint")
 
         other = QHBoxLayout()
         other.addWidget(self.other_edit, 1)
         other.addWidget(self.other_button)
-        allowed = QHBoxLayout()
-        allowed.addWidget(QLabel("Allow"))
-        allowed.addWidget(self.allowed_edit, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.description)
         layout.addLayout(other)
         layout.addWidget(self.error_label)
-        layout.addLayout(allowed)
-        layout.addWidget(self.allowed_risk)
 
         self.tree.currentItemChanged.connect(self._on_item_changed)
         self.other_edit.returnPressed.connect(self._on_other_entered)
         self.other_button.clicked.connect(self._on_other_entered)
-        self.allowed_edit.editingFinished.connect(self._on_allowed_edited)
 
     def _add_entry(self, entry: CatalogueEntry) -> None:
         family = self._families.get(entry.family)
@@ -175,6 +135,9 @@ class EstimatorPicker(QWidget):
             return
         current = self._path.rsplit(".", 1)[-1] if self._path else None
         kept = f" (still using {current})" if current else ""
+        error = error.removeprefix("estimator.class: ")  # said by the field it is under
+        error = error.replace("run with --allow-package", "add it to Allowed packages "
+                              "(Run settings) or run with --allow-package")
         self._say(f"{error}{kept}", error=True)
         self._mark_other(error)
 
@@ -197,15 +160,6 @@ class EstimatorPicker(QWidget):
             return
         self._say(error, error=True)
         self._mark_other(error if self.entry() is None else None)
-
-    def allowed_packages(self) -> tuple[str, ...]:
-        return self._allowed
-
-    def set_allowed_packages(self, packages: Iterable[str]) -> None:
-        """Show ``packages`` in the field without emitting (restored settings)."""
-        self._allowed = tuple(packages)
-        self.allowed_edit.setText(", ".join(self._allowed))
-        self._mark_allowed(None)
 
     def set_read_only(self, read_only: bool) -> None:
         self.tree.setEnabled(not read_only)
@@ -288,17 +242,6 @@ class EstimatorPicker(QWidget):
         self._mark_other(None)
         self.pathEntered.emit(path)
 
-    def _on_allowed_edited(self) -> None:
-        try:
-            packages = parse_packages(self.allowed_edit.text())
-        except ValueError as exc:
-            self._mark_allowed(str(exc))
-            return
-        self._mark_allowed(None)
-        if packages != self._allowed:
-            self._allowed = packages
-            self.allowedPackagesChanged.emit(packages)
-
     def _say(self, message: str | None, *, error: bool = True) -> None:
         """The line under the class field: an error in red, progress in the normal colour."""
         self.error_label.setStyleSheet(f"color: {INVALID_COLOR};" if error else "")
@@ -309,8 +252,3 @@ class EstimatorPicker(QWidget):
         set_invalid(self.other_edit, bool(error), error or "")
         if not error:
             self.other_edit.setToolTip(_OTHER_HINT)
-
-    def _mark_allowed(self, error: str | None) -> None:
-        set_invalid(self.allowed_edit, bool(error), error or "")
-        if not error:
-            self.allowed_edit.setToolTip(_ALLOWED_HINT)

@@ -47,8 +47,9 @@ class MessageLine(QLabel):
     def __init__(self, lines: int = 1, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._lines = lines
-        self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # No QLabel word wrap: it would make the label's height depend on its width, and
+        # a scroll area holding the editor would then size it by its preferred height.
+        # The text is wrapped and elided in paintEvent instead.
         policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         policy.setRetainSizeWhenHidden(True)
         self.setSizePolicy(policy)

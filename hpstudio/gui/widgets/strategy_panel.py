@@ -3,11 +3,14 @@
 Every option maps one-to-one onto a field of ``SearchSpec``, ``CVSpec`` or ``ScoringSpec``
 so the panel round-trips any spec. Optional numbers use a spin box whose lowest value
 reads "none", which keeps "not set" distinct from every real value without extra checkboxes.
+The run settings (workers, cluster, allowed packages) are how to run, not part of the spec.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -31,6 +35,7 @@ from hpstudio.core.spec import (
     ScoringSpec,
     SearchSpec,
 )
+from hpstudio.gui.resources import set_invalid
 from hpstudio.gui.widgets.explanations import (
     ACQUISITION_HELP,
     CV_HELP,
@@ -44,8 +49,8 @@ from hpstudio.gui.widgets.explanations import (
     metric_help,
 )
 
-__all__ = ["CLASSIFICATION_METRICS", "DEFAULT_METRIC_LABEL", "DEFAULT_TRIALS",
-           "REGRESSION_METRICS", "StrategyPanel"]
+__all__ = ["ALLOW_RISK", "CLASSIFICATION_METRICS", "DEFAULT_METRIC_LABEL", "DEFAULT_TRIALS",
+           "REGRESSION_METRICS", "StrategyPanel", "parse_packages"]
 
 DEFAULT_METRIC_LABEL = "default (estimator's score: accuracy / r²)"
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "roc_auc",
@@ -60,6 +65,26 @@ _MAX_INT = 2**31 - 1
 #: The trial budget of random and Bayesian search when a spec names none (the spec reader's
 #: default), shown instead of an empty budget when the user switches away from grid search.
 DEFAULT_TRIALS = 50
+#: What allowing a package means, said wherever a package can be allowed.
+ALLOW_RISK = ("An allowed package's code runs when a study uses it; allow only packages "
+              "you trust.")
+_ALLOWED_HINT = (f"Packages besides scikit-learn whose estimator classes may be used, e.g. "
+                 f"xgboost, lightgbm, imblearn. {ALLOW_RISK}")
+_PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_packages(text: str) -> tuple[str, ...]:
+    """``"xgboost, lightgbm"`` as package names; ValueError names a word that is not one."""
+    names: list[str] = []
+    for word in re.split(r"[\s,;]+", text.strip()):
+        if not word:
+            continue
+        if not _PACKAGE.fullmatch(word):
+            raise ValueError(f"{word!r} is not a package name; write top-level names such as "
+                             "xgboost, lightgbm")
+        if word not in names:
+            names.append(word)
+    return tuple(names)
 
 
 def _optional_spin(maximum: int = _MAX_INT, none_text: str = "none") -> QSpinBox:
@@ -81,11 +106,13 @@ class StrategyPanel(QWidget):
     changed = Signal()  # anything that is part of the spec
     strategyChanged = Signal(str)
     runSettingsChanged = Signal()  # workers or cluster: how to run, not what
+    allowedPackagesChanged = Signal(tuple)  # the user allowed other packages
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._task: str | None = None
         self._updating = False
+        self._allowed: tuple[str, ...] = ()
 
         self.strategy_combo = QComboBox()
         for strategy in STRATEGIES:
@@ -118,6 +145,11 @@ class StrategyPanel(QWidget):
         self.workers_spin.setValue(os.cpu_count() or 1)
         self.cluster_edit = QLineEdit()
         self.cluster_edit.setPlaceholderText("empty = local workers")
+        self.allowed_edit = QLineEdit()
+        self.allowed_edit.setPlaceholderText("e.g. xgboost, lightgbm")
+        self.allowed_risk = QLabel(ALLOW_RISK)
+        self.allowed_risk.setWordWrap(True)
+        self.allowed_risk.setProperty("role", "hint")
         for widget, text in ((self.trials_spin, SEARCH_HELP["trials"]),
                              (self.seed_spin, SEARCH_HELP["seed"]),
                              (self.initial_points_spin, SEARCH_HELP["initial_points"]),
@@ -128,7 +160,8 @@ class StrategyPanel(QWidget):
                              (self.cv_seed_spin, CV_HELP["seed"]),
                              (self.train_score_check, CV_HELP["train_score"]),
                              (self.workers_spin, RUN_HELP["workers"]),
-                             (self.cluster_edit, RUN_HELP["cluster"])):
+                             (self.cluster_edit, RUN_HELP["cluster"]),
+                             (self.allowed_edit, _ALLOWED_HINT)):
             explain(widget, text)
 
         self._search_form = QFormLayout()
@@ -150,6 +183,8 @@ class StrategyPanel(QWidget):
         run_form = QFormLayout()
         run_form.addRow("Workers", self.workers_spin)
         run_form.addRow("Cluster", self.cluster_edit)
+        run_form.addRow("Allowed packages", self.allowed_edit)
+        run_form.addRow(self.allowed_risk)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for title, form in (("Search", self._search_form), ("Cross-validation and metric", cv_form),
@@ -188,6 +223,7 @@ class StrategyPanel(QWidget):
             check.toggled.connect(self._emit_changed)
         self.workers_spin.valueChanged.connect(self.runSettingsChanged)
         self.cluster_edit.textChanged.connect(self.runSettingsChanged)
+        self.allowed_edit.editingFinished.connect(self._on_allowed_edited)
 
     # ----- spec sections ----------------------------------------------------------------------
     def search(self) -> SearchSpec:
@@ -281,8 +317,19 @@ class StrategyPanel(QWidget):
     def set_cluster_address(self, address: str | None) -> None:
         self.cluster_edit.setText(address or "")
 
+    def allowed_packages(self) -> tuple[str, ...]:
+        return self._allowed
+
+    def set_allowed_packages(self, packages: Iterable[str]) -> None:
+        """Show ``packages`` in the field without emitting (restored settings)."""
+        self._allowed = tuple(packages)
+        self.allowed_edit.setText(", ".join(self._allowed))
+        self._mark_allowed(None)
+
     def set_read_only(self, read_only: bool) -> None:
         for widget in self.findChildren(QWidget):
+            if widget is self.allowed_edit:
+                continue  # a setting of the app, not of the study shown
             if isinstance(widget, QComboBox | QSpinBox | QDoubleSpinBox | QCheckBox | QLineEdit):
                 widget.setEnabled(not read_only)
         if not read_only:
@@ -325,6 +372,22 @@ class StrategyPanel(QWidget):
             self._search_form.setRowVisible(widget, bayes)
         self.seed_spin.setEnabled(self.strategy() != "grid")
         self.cv_seed_spin.setEnabled(self.shuffle_check.isChecked())
+
+    def _on_allowed_edited(self) -> None:
+        try:
+            packages = parse_packages(self.allowed_edit.text())
+        except ValueError as exc:
+            self._mark_allowed(str(exc))
+            return
+        self._mark_allowed(None)
+        if packages != self._allowed:
+            self._allowed = packages
+            self.allowedPackagesChanged.emit(packages)
+
+    def _mark_allowed(self, error: str | None) -> None:
+        set_invalid(self.allowed_edit, bool(error), error or "")
+        if not error:
+            explain(self.allowed_edit, _ALLOWED_HINT)
 
     def _emit_changed(self) -> None:
         if not self._updating:

@@ -78,8 +78,7 @@ SETTINGS_DIR_ENV = "HPSTUDIO_SETTINGS_DIR"
 MAX_RECENT = 8
 ALLOWED_PACKAGES_KEY = "security/allowed_packages"
 #: Shortcuts of actions that the history features install without one.
-_HISTORY_SHORTCUTS = {"actionCompareStudies": "Ctrl+Shift+C", "actionRefine": "Ctrl+R",
-                      "actionOpenHistory": "Ctrl+Shift+O", "actionExport": "Ctrl+E"}
+_HISTORY_SHORTCUTS = {"actionCompareStudies": "Ctrl+Shift+C", "actionRefine": "Ctrl+R"}
 _DOCK_SHORTCUTS = {"editorDock": "Ctrl+1", "plotsDock": "Ctrl+2", "logDock": "Ctrl+3"}
 _PAUSE_TIP = "Finish the folds in flight and start no new ones (F6 again resumes)"
 _CONTINUE_TIP = "Carry on with the paused study"

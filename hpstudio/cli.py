@@ -42,9 +42,16 @@ commands:
 
 options of run, demo and resume: --jobs N (worker processes, default all cores),
 --cluster ADDRESS (a Dask scheduler, or local:N), --allow-package PKG, --quiet.
+--db PATH and --allow-package PKG go before or after any command (hpstudio --db F studies).
 STUDY is a study id or name. The history lives in the per-user data directory unless --db
 (or the HPSTUDIO_DB environment variable) names another file.
 """
+
+_DB_HELP = "history file (default: per-user data dir)"
+_ALLOW_HELP = ("allow estimator classes from this package besides scikit-learn (repeatable); "
+               "its code runs when a study uses it, so allow only packages you trust")
+#: Where --allow-package given before the command is parsed to, before being merged.
+_ALLOW_BEFORE = "allow_package_before_command"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,17 +60,41 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"hpstudio: error: {message} (see hpstudio --help)\n")
 
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        """Packages allowed before the command and after it add up.
+
+        A subcommand parses into a namespace of its own and would replace a list given
+        before it, so the two lists have different destinations and meet here.
+        """
+        parsed, extras = super().parse_known_args(args, namespace)
+        if hasattr(parsed, _ALLOW_BEFORE):
+            before = getattr(parsed, _ALLOW_BEFORE)
+            delattr(parsed, _ALLOW_BEFORE)
+            parsed.allow_package = [*before, *getattr(parsed, "allow_package", [])]
+        return parsed, extras
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hpstudio", description="Hyperparameter tuning studio for "
                      "scikit-learn models.", epilog=_EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hpstudio {__version__}")
+    # Before the command: for every command, and for the app when there is none.
+    parser.add_argument("--db", metavar="PATH", help=_DB_HELP)
+    parser.add_argument("--allow-package", action="append", default=[], metavar="PKG",
+                        dest=_ALLOW_BEFORE, help=_ALLOW_HELP)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     def with_db(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--db", metavar="PATH", help="history file (default: per-user data dir)")
+        # SUPPRESS: a subcommand's default must not overwrite a value given before it
+        sub.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=_DB_HELP)
         return sub
+
+    def with_allow_package(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--allow-package", action="append", default=argparse.SUPPRESS,
+                         metavar="PKG", help=_ALLOW_HELP)
 
     def with_run_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--jobs", "-j", type=int, metavar="N",
@@ -71,8 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--cluster", metavar="ADDRESS",
                          help="run folds on a Dask cluster: tcp://HOST:8786, or local:N for a "
                          "local cluster of N worker processes (needs hpstudio[dask])")
-        sub.add_argument("--allow-package", action="append", default=[], metavar="PKG",
-                         help="allow estimator classes from this package besides scikit-learn")
+        with_allow_package(sub)
         sub.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     run = with_db(commands.add_parser("run", help="run a study spec"))
@@ -106,13 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--model", metavar="FILE",
                         help="refit on all data and save the model (skops; joblib if .joblib)")
     export.add_argument("--trial", type=int, metavar="N", help="a trial number instead of the best")
-    export.add_argument("--allow-package", action="append", default=[], metavar="PKG")
+    with_allow_package(export)
 
     gui = with_db(commands.add_parser("gui", help="open the desktop app"))
     gui.add_argument("spec", nargs="?", help="study spec to open")
     gui.add_argument("--run", action="store_true", help="run the spec to the end")
     gui.add_argument("--screenshot", metavar="PNG", help="save a picture of the window and exit")
     gui.add_argument("--tab", metavar="NAME", help="plot tab to show in the screenshot")
+    with_allow_package(gui)
     return parser
 
 
@@ -154,7 +185,8 @@ def _open_gui(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     return run_app(spec=getattr(args, "spec", None), db=getattr(args, "db", None),
                    run=getattr(args, "run", False), screenshot=getattr(args, "screenshot", None),
-                   tab=getattr(args, "tab", None))
+                   tab=getattr(args, "tab", None),
+                   allowed_packages=getattr(args, "allow_package", ()))
 
 
 def _store(args: argparse.Namespace) -> Any:

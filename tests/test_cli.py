@@ -232,3 +232,43 @@ def test_a_study_without_a_spec_is_shown_read_only(tmp_path, capsys, db_path):
         code, _, err = run_cli(*args, capsys=capsys)
         assert code == 2 and "was recorded without a spec" in err, args
         assert len(err.strip().splitlines()) == 1
+
+
+def test_db_and_allow_package_go_before_or_after_the_command(tmp_path, capsys, monkeypatch):
+    from hpstudio.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--db", "a.db"]).db == "a.db"  # no command: the app
+    assert parser.parse_args(["--db", "a.db", "studies"]).db == "a.db"
+    assert parser.parse_args(["studies", "--db", "b.db"]).db == "b.db"
+    assert parser.parse_args(["--db", "a.db", "show", "1", "--db", "b.db"]).db == "b.db"
+    for command in (["run", "s.toml"], ["demo"], ["resume", "1"], ["studies"], ["show", "1"],
+                    ["trials", "1", "--csv", "t.csv"], ["export", "1", "-o", "p.json"], ["gui"]):
+        args = parser.parse_args(["--db", "x.db", "--allow-package", "xgboost", *command])
+        assert (args.db, args.allow_package) == ("x.db", ["xgboost"]), command
+    args = parser.parse_args(["--allow-package", "a", "gui", "--allow-package", "b"])
+    assert args.allow_package == ["a", "b"]
+
+    # the README's reading: the option before the command names the history used
+    other = tmp_path / "other.db"
+    spec = tmp_path / "spec.toml"
+    spec.write_text(spec_text(name="elsewhere"))
+    assert run_cli("--db", str(other), "run", str(spec), "--jobs", "1", "-q",
+                   capsys=capsys)[0] == 0
+    code, out, _ = run_cli("--db", str(other), "studies", capsys=capsys)
+    assert code == 0 and "elsewhere" in out
+    code, out, _ = run_cli("studies", capsys=capsys)  # the default history is untouched
+    assert "elsewhere" not in out
+
+
+def test_gui_passes_allowed_packages_and_db_to_the_app(tmp_path, monkeypatch):
+    import hpstudio.gui.app as app_module
+
+    calls: list[dict] = []
+    monkeypatch.setattr(app_module, "run_app", lambda **kwargs: calls.append(kwargs) or 0)
+    assert main(["--allow-package", "xgboost", "--db", str(tmp_path / "h.db"), "gui",
+                 "--allow-package", "lightgbm"]) == 0
+    assert calls[0]["allowed_packages"] == ["xgboost", "lightgbm"]
+    assert calls[0]["db"] == str(tmp_path / "h.db")
+    assert main(["--db", "x.db"]) == 0  # no command opens the app on that history
+    assert calls[1]["db"] == "x.db" and calls[1]["allowed_packages"] == []

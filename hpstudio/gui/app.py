@@ -101,8 +101,11 @@ def _warm_up() -> None:
 
 def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: bool = False,
             screenshot: str | Path | None = None, tab: str | None = None,
-            argv: Sequence[str] | None = None) -> int:
+            argv: Sequence[str] | None = None, allowed_packages: Sequence[str] = ()) -> int:
     """Open the app on ``spec`` (the bundled demo when None) and return an exit status.
+
+    ``allowed_packages`` (``--allow-package``) are allowed for this session, besides the
+    packages allowed in the app's settings.
 
     0: closed normally; 1: the study run with ``run`` failed; 2: the spec or the history
     could not be opened, or the run was refused for bad input (the message goes to stderr
@@ -123,6 +126,8 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
     hold_jobs()  # the editor's data and parameter loads start once the window is shown
     outcome = {"status": 0}
     window = MainWindow(db, interactive=not unattended, defer_plots=True)
+    if allowed_packages:
+        window.allow_packages_for_session(allowed_packages)
     spec_path = Path(spec) if spec is not None else _demo_spec()
 
     def finish(status: int) -> None:

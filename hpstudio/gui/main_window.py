@@ -10,8 +10,9 @@ Public API used by the history features, the app entry point and the tests:
 attributes ``editor``, ``plots``, ``answers``, ``trial_model``, ``trial_proxy``, ``trial_view``,
 ``details``, ``log_panel``, ``runner`` (None when idle), ``db_path``, ``current_study_id``;
 methods ``open_spec``, ``load_spec``, ``new_spec``, ``save_spec_as``, ``show_study``,
-``start_study``, ``resume_study``, ``pause_study``, ``resume_paused``, ``stop_study``,
-``set_db_path``, ``select_plot_tab``; signals ``studyStored(int)`` (a run ended and its
+``start_study``, ``resume_study``, ``pause_study``, ``resume_paused``, ``toggle_pause``,
+``stop_study``, ``set_db_path``, ``select_plot_tab``, ``set_allowed_packages``,
+``allow_packages_for_session``; signals ``studyStored(int)`` (a run ended and its
 study is final in SQLite) and ``runEnded()`` (the runner thread is gone).
 """
 
@@ -52,6 +53,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QTabWidget,
     QToolBar,
+    QWhatsThis,
     QWidget,
 )
 
@@ -76,6 +78,12 @@ SPEC_FILTER = "Study spec (*.toml *.json);;All files (*)"
 HISTORY_FILTER = "hpstudio history (*.db *.sqlite *.sqlite3 *.hpstudio);;All files (*)"
 SETTINGS_DIR_ENV = "HPSTUDIO_SETTINGS_DIR"
 MAX_RECENT = 8
+ALLOWED_PACKAGES_KEY = "security/allowed_packages"
+#: Shortcuts of actions that the history features install without one.
+_HISTORY_SHORTCUTS = {"actionCompareStudies": "Ctrl+Shift+C", "actionRefine": "Ctrl+R"}
+_DOCK_SHORTCUTS = {"editorDock": "Ctrl+1", "plotsDock": "Ctrl+2", "logDock": "Ctrl+3"}
+_PAUSE_TIP = "Finish the folds in flight and start no new ones (F6 again resumes)"
+_CONTINUE_TIP = "Carry on with the paused study"
 _RESUMABLE = frozenset({StudyStatus.STOPPED, StudyStatus.INTERRUPTED, StudyStatus.FAILED})
 _CLOCK_MS = 1000
 
@@ -262,12 +270,11 @@ class MainWindow(QMainWindow):
                 shortcut: QKeySequence | str | None = None) -> QAction:
         action = QAction(text, self)
         action.setObjectName(name)
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
         if icon is not None:
             _set_icon(action, icon)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
+        _set_tips(action, tip)
         action.triggered.connect(lambda _checked=False: slot())
         return action
 
@@ -284,27 +291,42 @@ class MainWindow(QMainWindow):
         self.edit_copy_action = self._action("actionEditCopy", "&Edit as new study",
                                              "Unlock the editor with this study's spec, to "
                                              "change it and run it as a new study",
-                                             self.edit_as_new)
+                                             self.edit_as_new, shortcut="Ctrl+Shift+N")
         self.open_history_action = self._action("actionOpenHistory", "Open &history…",
                                                 "Open another history file",
-                                                self._ask_open_history, icon="history")
+                                                self._ask_open_history, icon="history",
+                                                shortcut="Ctrl+Shift+O")
+        # Ctrl+Q rather than the platform's Quit key, which some desktops leave unbound
         self.quit_action = self._action("actionQuit", "&Quit", "Quit hpstudio", self.close,
-                                        shortcut=std.Quit)
+                                        shortcut="Ctrl+Q")
         self.start_action = self._action("actionStart", "&Start",
                                          "Run the study in the editor as a new study",
                                          self.start_study, icon="start", shortcut="F5")
-        self.pause_action = self._action("actionPause", "&Pause",
-                                         "Finish the folds in flight and start no new ones",
-                                         self.pause_study, icon="pause", shortcut="F6")
-        self.resume_action = self._action("actionResume", "&Resume",
-                                          "Carry on with a paused study, or resume a stopped "
-                                          "one", self._resume_any, icon="start", shortcut="F7")
+        # One key pauses and resumes: the action's text and icon say what it will do.
+        self.pause_action = self._action("actionPause", "&Pause", _PAUSE_TIP,
+                                         self.toggle_pause, icon="pause", shortcut="F6")
+        self.resume_action = self._action("actionResume", "&Resume study",
+                                          "Carry on with the stopped or interrupted study "
+                                          "shown, from where it ended", self._resume_any,
+                                          icon="start", shortcut="F7")
         self.stop_action = self._action("actionStop", "S&top",
                                         "Stop the study: queued folds are dropped, running "
                                         "ones finish and are saved", self.stop_study,
                                         icon="stop", shortcut="Shift+F5")
         self.about_action = self._action("actionAbout", "&About hpstudio",
-                                         "Versions of hpstudio and its libraries", self.about)
+                                         "Versions of hpstudio and its libraries", self.about,
+                                         shortcut="F1")
+        self.whats_this_action = QWhatsThis.createAction(self)
+        self.whats_this_action.setObjectName("actionWhatsThis")
+        self.whats_this_action.setShortcut(QKeySequence("Shift+F1"))
+        _set_tips(self.whats_this_action, "Click any field of the editor to have it explained")
+        # The editor owns its undo history; the window only offers it in the Edit menu.
+        self.undo_action = self.editor.undo_action
+        self.redo_action = self.editor.redo_action
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.undo_action.setObjectName("actionUndo")
+        self.redo_action.setObjectName("actionRedo")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -319,10 +341,16 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_history_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.setObjectName("menuEdit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
         view_menu = bar.addMenu("&View")
         view_menu.setObjectName("menuView")
         for dock in (self.editor_dock, self.plots_dock, self.log_dock):
-            view_menu.addAction(dock.toggleViewAction())
+            toggle = dock.toggleViewAction()
+            toggle.setShortcut(QKeySequence(_DOCK_SHORTCUTS[dock.objectName()]))
+            _set_tips(toggle, f"Show or hide the {dock.windowTitle()} panel")
+            view_menu.addAction(toggle)
         run_menu = bar.addMenu("&Run")
         run_menu.setObjectName("menuRun")
         run_menu.addActions([self.start_action, self.pause_action, self.resume_action,
@@ -331,7 +359,7 @@ class MainWindow(QMainWindow):
         self.study_menu.setObjectName("menuStudy")
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("menuHelp")
-        help_menu.addAction(self.about_action)
+        help_menu.addActions([self.whats_this_action, self.about_action])
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main", self)
@@ -363,6 +391,7 @@ class MainWindow(QMainWindow):
         self.trial_view.selectionModel().currentRowChanged.connect(self._on_current_row)
         self.editor.validityChanged.connect(self._on_validity)
         self.editor.specChanged.connect(self._on_spec_changed)
+        self.editor.allowedPackagesChanged.connect(self._remember_allowed_packages)
         error_signal = getattr(self.editor, "errorOccurred", None)
         if error_signal is not None:  # data the editor cannot read (a bad CSV)
             error_signal.connect(lambda message: self.show_error("Cannot use the data", message,
@@ -389,6 +418,7 @@ class MainWindow(QMainWindow):
         from hpstudio.gui.history import install_history
 
         install_history(self)
+        self._complete_shortcuts()
         history_dock = getattr(getattr(self, "history", None), "dock", None)
         if isinstance(history_dock, QDockWidget):
             self.tabifyDockWidget(self.log_dock, history_dock)
@@ -422,6 +452,14 @@ class MainWindow(QMainWindow):
             row = self.history_store().get_study(self.current_study_id)
             return row.study_spec("refit its trials"), row.data_fingerprint
         return self.editor.spec(), None
+
+    def _complete_shortcuts(self) -> None:
+        """Every menu and toolbar action has a key: give one to those installed without."""
+        for name, key in _HISTORY_SHORTCUTS.items():
+            action = self.findChild(QAction, name)
+            if action is not None and action.shortcut().isEmpty():
+                action.setShortcut(QKeySequence(key))
+                _set_tips(action, action.statusTip() or action.toolTip())
 
     # ----- specs ------------------------------------------------------------------------------
     def load_spec(self, spec: StudySpec) -> bool:
@@ -497,6 +535,21 @@ class MainWindow(QMainWindow):
         setter = getattr(self.editor, "set_allowed_packages", None)
         if setter is not None:
             setter(self.allowed_packages)
+
+    def allow_packages_for_session(self, packages: Any) -> None:
+        """Allow ``packages`` too (``--allow-package``), without saving them in the settings."""
+        added = [p for p in packages if p not in self.allowed_packages]
+        self.set_allowed_packages((*self.allowed_packages, *added))
+
+    def _remember_allowed_packages(self, packages: Any) -> None:
+        """The user allowed packages in the editor: use them and keep them for next time."""
+        self.allowed_packages = tuple(packages)
+        settings = app_settings()
+        settings.setValue(ALLOWED_PACKAGES_KEY, list(self.allowed_packages))
+        settings.sync()
+        if self.allowed_packages:
+            self.log_panel.log(f"allowed packages: {', '.join(self.allowed_packages)} (their "
+                               "code runs when a study uses them)", "warning")
 
     # ----- the history ---------------------------------------------------------------------
     def set_db_path(self, path: str | Path) -> bool:
@@ -616,6 +669,15 @@ class MainWindow(QMainWindow):
             self._run.pausing = False
             self._update_actions()
 
+    def toggle_pause(self) -> None:
+        """Pause a running study, or resume a paused (or pausing) one: F6 does both."""
+        if self.runner is None or self.runner.stop_requested:
+            return
+        if self.runner.is_paused or self._run.pausing:
+            self.resume_paused()
+        else:
+            self.pause_study()
+
     def stop_study(self, reason: str = "stopped by user") -> None:
         if self.runner is not None and not self.runner.stop_requested:
             self.runner.stop(reason)
@@ -623,9 +685,7 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
     def _resume_any(self) -> None:
-        if self.runner is not None:
-            self.resume_paused()
-        elif self._resumable_id is not None:
+        if self.runner is None and self._resumable_id is not None:
             self.resume_study(self._resumable_id)
 
     def _run_options(self) -> dict[str, Any]:
@@ -721,8 +781,9 @@ class MainWindow(QMainWindow):
             best = (f"; best {self.trial_model.metric} {event.best.mean_test_score:.6g} "
                     f"(trial {event.best.number})")
         level = {"finished": "success", "stopped": "warning"}.get(status, "error")
+        running_time = self._run.excluding_pauses(event.elapsed)  # as the status bar counts
         self.log_panel.log(f"study #{event.study_id} {status}{reason}: {event.n_complete} "
-                           f"complete, {event.n_failed} failed in {_duration(event.elapsed)}"
+                           f"complete, {event.n_failed} failed in {_duration(running_time)}"
                            f"{best}", level)
         self.statusBar().showMessage(f"study #{event.study_id} {status}{reason}")
         self._update_run_label()
@@ -880,6 +941,10 @@ class MainWindow(QMainWindow):
             self.resize(1440, 900)
         self._default_layout()
         self._rebuild_recent()
+        stored = settings.value(ALLOWED_PACKAGES_KEY, [])
+        stored = [stored] if isinstance(stored, str) else list(stored or [])
+        if stored:
+            self.set_allowed_packages(str(p) for p in stored)
 
     def _restore_state(self) -> None:
         """The user's dock layout, or the default one (again, now that every dock exists)."""
@@ -910,8 +975,9 @@ class MainWindow(QMainWindow):
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
         files = self.recent_files()
-        for text in files:
+        for number, text in enumerate(files, start=1):
             action = self.recent_menu.addAction(text)
+            action.setShortcut(QKeySequence(f"Ctrl+Alt+{number}"))
             action.triggered.connect(lambda _c=False, p=text: self.open_spec(p))
         self.recent_menu.setEnabled(bool(files))
 
@@ -980,11 +1046,14 @@ class MainWindow(QMainWindow):
         valid = bool(self.editor.is_valid())
         self.start_action.setEnabled(not running and valid)
         self.start_action.setVisible(not paused)
-        self.pause_action.setEnabled(running and not paused and not stopping
-                                     and not self._run.pausing)
+        self.pause_action.setEnabled(running and not stopping)
+        holding = running and (paused or self._run.pausing)
+        _set_icon(self.pause_action, "start" if holding else "pause")
+        self.pause_action.setText("&Resume" if holding else "&Pause")
+        _set_tips(self.pause_action, _CONTINUE_TIP if holding else _PAUSE_TIP)
         resumable = not running and self._resumable_id is not None
-        self.resume_action.setEnabled((paused and not stopping) or resumable)
-        self.resume_action.setVisible(paused or resumable)
+        self.resume_action.setEnabled(resumable)
+        self.resume_action.setVisible(resumable)
         self.stop_action.setEnabled(running and not stopping)
         for action in (self.new_action, self.open_action, self.open_history_action):
             action.setEnabled(not running)
@@ -1025,6 +1094,13 @@ def _duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _set_tips(action: QAction, tip: str) -> None:
+    """The tip in the status bar; the toolbar's tooltip also names the shortcut."""
+    key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    action.setStatusTip(tip)
+    action.setToolTip(f"{tip} ({key})" if key else tip)
 
 
 def _set_icon(action: QAction, name: str) -> None:

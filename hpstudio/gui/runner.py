@@ -380,8 +380,20 @@ class RunClock:
         self._ended_at = time.monotonic()
 
     def elapsed(self) -> float:
-        now = self._ended_at or self._paused_at or time.monotonic()
-        return max(0.0, now - self._started - self._paused_for)
+        """Seconds this run has been running, pauses left out (a pause it ended in too)."""
+        now = self._ended_at or time.monotonic()
+        return max(0.0, now - self._started - self.paused_seconds())
+
+    def paused_seconds(self) -> float:
+        """Seconds this run has spent paused so far."""
+        ongoing = 0.0
+        if self._paused_at is not None:
+            ongoing = max(0.0, (self._ended_at or time.monotonic()) - self._paused_at)
+        return self._paused_for + ongoing
+
+    def excluding_pauses(self, seconds: float) -> float:
+        """A study's elapsed time (as the core counts it) without this run's pauses."""
+        return max(0.0, seconds - self.paused_seconds())
 
     def eta(self) -> float | None:
         ran = self.done - self._initial

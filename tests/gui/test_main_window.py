@@ -178,12 +178,15 @@ def test_edit_start_pause_resume_stop_like_a_user(qtbot, window: MainWindow, db_
     with qtbot.waitSignal(runner.paused, timeout=WAIT_MS):
         window.pause_action.trigger()
     window.flush_trials()
-    assert window.resume_action.isEnabled() and not window.pause_action.isEnabled()
+    # the same action (F6) now resumes; Resume study is for stopped studies only
+    assert window.pause_action.isEnabled() and window.pause_action.text() == "&Resume"
+    assert not window.resume_action.isEnabled()
     rows_when_paused = window.trial_model.rowCount()
     assert "paused" in window.statusBar().currentMessage()
 
     with qtbot.waitSignal(runner.resumed, timeout=WAIT_MS):
-        window.resume_action.trigger()
+        window.pause_action.trigger()
+    assert window.pause_action.text() == "&Pause"
     with qtbot.waitSignal(runner.trialFinished, timeout=WAIT_MS):
         pass
     with qtbot.waitSignal(window.runEnded, timeout=WAIT_MS):
@@ -461,10 +464,10 @@ def test_about_names_the_library_versions() -> None:
 def test_menus_and_toolbar(window: MainWindow) -> None:
     bar = window.menuBar()
     titles = [a.text().replace("&", "") for a in bar.actions() if a.isVisible()]
-    assert titles[:3] == ["File", "View", "Run"] and titles[-1] == "Help"
+    assert titles[:4] == ["File", "Edit", "View", "Run"] and titles[-1] == "Help"
     run_menu = [a.text().replace("&", "") for a in window.findChild(
         type(window.recent_menu), "menuRun").actions()]
-    assert run_menu == ["Start", "Pause", "Resume", "Stop"]
+    assert run_menu == ["Start", "Pause", "Resume study", "Stop"]
     toolbar = [a.objectName() for a in window.toolbar.actions()]
     assert toolbar[:4] == ["actionStart", "actionPause", "actionResume", "actionStop"]
     assert not window.start_action.icon().isNull()

@@ -286,6 +286,13 @@ class DataPanel(QWidget):
             raise SpecError("data.target: a CSV needs the name of its target column")
         return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
 
+    def source(self) -> DataSpec:
+        """The choice as it stands, even while incomplete (a CSV whose target is not known
+        yet): what the editor's undo puts back with :meth:`set_data_spec`."""
+        if self._builtin:
+            return DataSpec(builtin=self._builtin)
+        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
+
     def set_data_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` and load it in the background (bundled sets come from a cache)."""
         self._base_dir = spec.base_dir

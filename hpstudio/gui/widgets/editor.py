@@ -1,10 +1,12 @@
 """The study editor: data, estimator, search space and strategy composed into one spec.
 
 The editor owns the cross-panel logic so each panel stays ignorant of the others: the
-data's task filters estimators and metrics, the picked estimator resets the space, the
+data's task filters estimators and metrics, a newly picked estimator starts from its
+catalogue space (and one picked again finds the space the user left it with), the
 strategy and folds drive the count line, and a probe fit (run by the core on a worker
-thread, debounced) turns the count into a duration. The editor never fits or reads files
-itself; it asks ``hpstudio.core`` through background jobs.
+thread, debounced) turns the count into a duration. Every edit is recorded on an undo
+stack (``undo_stack``, with ``undo_action`` and ``redo_action``). The editor never fits or
+reads files itself; it asks ``hpstudio.core`` through background jobs.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -44,8 +48,10 @@ from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
 from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
 from hpstudio.gui.widgets.data_panel import BUILTIN_TASKS, DataPanel
+from hpstudio.gui.widgets.editor_undo import EditorState, SnapshotCommand, describe_change
 from hpstudio.gui.widgets.estimator_picker import EstimatorPicker
-from hpstudio.gui.widgets.space_editor import SpaceEditor
+from hpstudio.gui.widgets.message_line import MessageLine
+from hpstudio.gui.widgets.space_editor import SpaceEditor, SpaceState
 from hpstudio.gui.widgets.strategy_panel import StrategyPanel
 
 __all__ = ["EXPLOSION_CANDIDATES", "SUGGESTED_TRIALS", "StudyEditor"]
@@ -80,12 +86,21 @@ class StudyEditor(QWidget):
     specChanged = Signal()
     validityChanged = Signal(bool, str)
     errorOccurred = Signal(str)  # data that cannot be read; the window may show a dialog
+    allowedPackagesChanged = Signal(tuple)  # the user allowed other packages (a setting)
 
     def __init__(self, parent: QWidget | None = None, *, probe_delay_ms: int = 700) -> None:
         super().__init__(parent)
         self._allowed: tuple[str, ...] = ()
         self._read_only = False
         self._quiet = False
+        self._space_owner: str | None = None  # the estimator whose space is shown
+        self._spaces: dict[str, SpaceState] = {}  # the space each estimator was left with
+        self.undo_stack = QUndoStack(self)
+        self._undo_state: EditorState | None = None  # the state the last edit left
+        self._undo_key: Any = None  # its draft key: an edit is a change of this
+        self._restoring = False  # undo/redo or a load is putting a state back
+        self._after_restore = False  # nothing was edited since the last undo/redo
+        self._consequence = False  # a change that follows from the last edit (a load)
         self._validity: tuple[bool, str] | None = None
         self._snapshot: Any = None  # what specChanged last reported
         self._probe_cache: dict[tuple[Any, ...], float | str] = {}
@@ -99,10 +114,16 @@ class StudyEditor(QWidget):
         self.estimator_picker = EstimatorPicker()
         self.space_editor = SpaceEditor()
         self.strategy_panel = StrategyPanel()
-        self.message_label = QLabel()
-        self.message_label.setWordWrap(True)
+        # A reserved line beside the name: a message appearing or clearing moves nothing.
+        self.message_label = MessageLine(1)
         self.message_label.setStyleSheet(f"color: {INVALID_COLOR};")
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.hide()
+        self.undo_action = self._edit_action("Undo", "Undo the last edit of the study",
+                                             _keys(QKeySequence.StandardKey.Undo), self.undo)
+        self.redo_action = self._edit_action(
+            "Redo", "Redo the edit just undone",
+            _keys(QKeySequence.StandardKey.Redo, first="Ctrl+Shift+Z"), self.redo)
+        self.undo_stack.indexChanged.connect(lambda _index: self._sync_undo_actions())
         self._probe_timer = QTimer(self)
         self._probe_timer.setSingleShot(True)
         self._probe_timer.setInterval(probe_delay_ms)
@@ -112,6 +133,7 @@ class StudyEditor(QWidget):
         self.estimator_picker.set_task(self.data_panel.task())
         self.strategy_panel.set_task(self.data_panel.task())
         self._refresh(probe=False)
+        self._reset_undo()
 
     def _build_layout(self) -> None:
         """Data and estimator side by side on top, the space and the settings below.
@@ -144,11 +166,11 @@ class StudyEditor(QWidget):
         rows.setChildrenCollapsible(False)
         name_row = QHBoxLayout()
         name_row.addWidget(QLabel("Study name"))
-        name_row.addWidget(self.name_edit, 1)
+        name_row.addWidget(self.name_edit, 2)
+        name_row.addWidget(self.message_label, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(name_row)
         layout.addWidget(rows, 1)
-        layout.addWidget(self.message_label)
 
     def _connect(self) -> None:
         self.name_edit.textChanged.connect(lambda _: self._refresh(probe=False))
@@ -156,7 +178,11 @@ class StudyEditor(QWidget):
         self.data_panel.datasetChanged.connect(self._on_dataset_changed)
         self.data_panel.errorOccurred.connect(self.errorOccurred)
         self.estimator_picker.estimatorChanged.connect(self._on_estimator_picked)
+        self.estimator_picker.pathEntered.connect(self._check_entered_path)
+        self.strategy_panel.allowedPackagesChanged.connect(self._on_allowed_edited)
         self.space_editor.spaceChanged.connect(self._refresh)
+        # not an edit, but undo should bring the user back to the tab they were on
+        self.space_editor.tabs.currentChanged.connect(lambda _index: self._record_edit())
         self.space_editor.randomRequested.connect(
             lambda: self.strategy_panel.set_strategy("random", SUGGESTED_TRIALS))
         self.space_editor.bayesRequested.connect(
@@ -167,8 +193,13 @@ class StudyEditor(QWidget):
 
     # ----- public API -------------------------------------------------------------------------
     def set_spec(self, spec: StudySpec) -> None:
-        """Show ``spec`` and return at once: data and estimator parameters load off-thread."""
+        """Show ``spec`` and return at once: data and estimator parameters load off-thread.
+
+        A new document: the undo history and the spaces kept per estimator start afresh.
+        """
         self._quiet = True
+        self._spaces.clear()
+        self._space_owner = spec.estimator.cls
         try:
             self.name_edit.setText(spec.name)
             task = BUILTIN_TASKS.get(spec.data.builtin) if spec.data.builtin else None
@@ -189,7 +220,12 @@ class StudyEditor(QWidget):
         finally:
             self._quiet = False
         self._resolve_estimator(spec.estimator.cls)
-        self._refresh()
+        self._restoring = True
+        try:
+            self._refresh()
+        finally:
+            self._restoring = False
+        self._reset_undo()
 
     def spec(self) -> StudySpec:
         """The spec as edited; raises SpecError naming the first problem when it is malformed."""
@@ -225,6 +261,7 @@ class StudyEditor(QWidget):
             panel.set_read_only(read_only)
         if read_only:
             self._probe_timer.stop()
+        self._sync_undo_actions()
         self._refresh()
 
     def is_read_only(self) -> bool:
@@ -239,9 +276,26 @@ class StudyEditor(QWidget):
     def set_allowed_packages(self, packages: Iterable[str]) -> None:
         """Packages besides scikit-learn whose estimator classes may be imported."""
         self._allowed = tuple(packages)
+        if self.strategy_panel.allowed_packages() != self._allowed:
+            self.strategy_panel.set_allowed_packages(self._allowed)
         path = self.estimator_picker.current_path()
         if path:
             self._resolve_estimator(path)
+        entered = self.estimator_picker.entered_path()
+        if entered:  # a class refused for its package may import now
+            self._check_entered_path(entered)
+
+    def allowed_packages(self) -> tuple[str, ...]:
+        return self._allowed
+
+    # ----- undo and redo ----------------------------------------------------------------------
+    def undo(self) -> None:
+        if not self._read_only:
+            self.undo_stack.undo()
+
+    def redo(self) -> None:
+        if not self._read_only:
+            self.undo_stack.redo()
 
     def probe_seconds(self) -> float | None:
         """Seconds of the last probe fit for the current spec, if one has finished."""
@@ -251,20 +305,68 @@ class StudyEditor(QWidget):
 
     # ----- reactions --------------------------------------------------------------------------
     def _on_dataset_changed(self) -> None:
-        task = self.data_panel.task()
-        if task is not None:
-            self.estimator_picker.set_task(task)
-            self.strategy_panel.set_task(task)
-        self._refresh()
+        """A load finished: what it changes (a metric that no longer fits the task, a target
+        chosen for the user) belongs to the edit that started the load."""
+        self._consequence = True
+        try:
+            task = self.data_panel.task()
+            if task is not None:
+                self.estimator_picker.set_task(task)
+                self.strategy_panel.set_task(task)
+            self._refresh()
+        finally:
+            self._consequence = False
 
     def _on_estimator_picked(self, path: str) -> None:
-        info = self._class_info(path)
-        known = info if isinstance(info, _ClassInfo) else None
-        self.space_editor.reset_for_estimator(catalogue_entry(path),
-                                              known.params if known else None,
-                                              known.name if known else path.rsplit(".", 1)[-1])
+        """Keep the space of the estimator left; show the one picked as it was left, or
+        its catalogue space the first time."""
+        if self._space_owner is not None and self._space_owner != path:
+            self._spaces[self._space_owner] = self.space_editor.snapshot()
+        self._quiet = True
+        try:
+            self._show_space_of(path, self._spaces.get(path))
+        finally:
+            self._quiet = False
         self._resolve_estimator(path)
         self._refresh()
+
+    def _show_space_of(self, path: str, state: SpaceState | None) -> None:
+        info = self._class_info(path)
+        known = info if isinstance(info, _ClassInfo) else None
+        entry = catalogue_entry(path)
+        params = known.params if known else None
+        name = known.name if known else path.rsplit(".", 1)[-1]
+        if state is None:
+            self.space_editor.reset_for_estimator(entry, params, name)
+        else:
+            self.space_editor.restore(state, entry, params, name)
+        self._space_owner = path
+
+    def _on_allowed_edited(self, packages: tuple[str, ...]) -> None:
+        self.set_allowed_packages(packages)
+        self.allowedPackagesChanged.emit(self._allowed)
+
+    def _check_entered_path(self, path: str) -> None:
+        """A typed class path becomes the estimator only once it imports."""
+        key = (path, self._allowed)
+        if key in _CLASS_INFO:
+            self._entered_checked(path, _CLASS_INFO[key])
+            return
+        allowed = self._allowed
+        run_in_background(self, lambda: _introspect(path, allowed),
+                          lambda info, error: self._entered_resolved(key, info, error))
+
+    def _entered_resolved(self, key: tuple[str, tuple[str, ...]], info: _ClassInfo | None,
+                          error: BaseException | None) -> None:
+        _CLASS_INFO[key] = _class_result(key[0], info, error)
+        if key[1] == self._allowed:  # else a check with the new packages is under way
+            self._entered_checked(key[0], _CLASS_INFO[key])
+
+    def _entered_checked(self, path: str, info: _ClassInfo | str) -> None:
+        if isinstance(info, str):
+            self.estimator_picker.reject_entered(path, info)
+        else:
+            self.estimator_picker.accept_entered(path)
 
     # ----- estimator classes, resolved off the GUI thread -------------------------------------
     def _class_info(self, path: str) -> _ClassInfo | str | None:
@@ -281,9 +383,7 @@ class StudyEditor(QWidget):
 
     def _class_resolved(self, key: tuple[str, tuple[str, ...]], info: _ClassInfo | None,
                         error: BaseException | None) -> None:
-        result: _ClassInfo | str = info if info is not None else (
-            str(error) if isinstance(error, SpecError)
-            else f"estimator.class: cannot use {key[0]!r}: {error}")
+        result = _class_result(key[0], info, error)
         _CLASS_INFO[key] = result
         if key == (self.estimator_picker.current_path(), self._allowed):
             self._apply_class_info(key[0], result)
@@ -296,6 +396,102 @@ class StudyEditor(QWidget):
         self.estimator_picker.set_resolution(path, None)
         if not self.space_editor.parameters_known():
             self.space_editor.set_parameters(info.params, info.name)
+
+    # ----- the undo record --------------------------------------------------------------------
+    def _edit_action(self, text: str, tip: str, keys: list[QKeySequence],
+                     slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setEnabled(False)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _sync_undo_actions(self) -> None:
+        stack = self.undo_stack
+        if not (shiboken6.isValid(stack) and shiboken6.isValid(self.undo_action)):
+            return  # the editor is being destroyed (the stack clears itself on the way)
+        for action, word, can, text in (
+                (self.undo_action, "Undo", stack.canUndo(), stack.undoText()),
+                (self.redo_action, "Redo", stack.canRedo(), stack.redoText())):
+            action.setEnabled(can and not self._read_only)
+            action.setText(f"&{word} {text}" if can and text else f"&{word}")
+
+    def _capture(self) -> EditorState:
+        panel = self.strategy_panel
+        return EditorState(self.name_edit.text(), self.data_panel.source(),
+                           self.estimator_picker.current_path(), self.space_editor.snapshot(),
+                           panel.search(), panel.cv(), panel.scoring())
+
+    def _reset_undo(self) -> None:
+        """Start a new history from what is shown now (a loaded spec)."""
+        self.undo_stack.clear()
+        self._undo_state = self._capture()
+        self._undo_key = self._draft_state()
+        self._after_restore = False
+        self._sync_undo_actions()
+
+    def _record_edit(self) -> None:
+        """Push the edit that led here, if the spec's draft changed since the last record.
+
+        Changes the user did not make (parameters or data arriving, a tab switched) only
+        refresh the stored state. A change that follows from the last edit (a metric reset
+        when the loaded data turns out to be of another task) is folded into that edit.
+        """
+        if self._undo_state is None:
+            return
+        state, key = self._capture(), self._draft_state()
+        if key == self._undo_key or self._restoring or self._read_only:
+            self._undo_state, self._undo_key = state, key
+            return
+        before = self._undo_state
+        self._undo_state, self._undo_key = state, key
+        stack = self.undo_stack
+        if self._consequence:
+            top = stack.command(stack.index() - 1) if stack.index() > 0 else None
+            if (isinstance(top, SnapshotCommand) and stack.index() == stack.count()
+                    and not self._after_restore):
+                top.after = state
+            return
+        self._after_restore = False
+        text, merge_key = describe_change(before, state)
+        stack.push(SnapshotCommand(self._restore_state, before, state, text, merge_key))
+
+    def _restore_state(self, state: EditorState) -> None:
+        """Put ``state`` back in every panel (undo, redo)."""
+        self._quiet = True
+        self._restoring = True
+        try:
+            self.name_edit.setText(state.name)
+            if (self.data_panel.source() != state.data
+                    or self.data_panel.source().base_dir != state.data.base_dir):
+                self.data_panel.set_data_spec(state.data)
+            task = (BUILTIN_TASKS.get(state.data.builtin) if state.data.builtin
+                    else self.data_panel.task())
+            self.strategy_panel.set_task(task)
+            self.estimator_picker.set_task(task)
+            self.strategy_panel.set_search(state.search)
+            self.strategy_panel.set_cv(state.cv)
+            self.strategy_panel.set_scoring(state.scoring)
+            self.space_editor.set_strategy(state.search.strategy)
+            self.estimator_picker.set_estimator(state.estimator)
+            if state.estimator:
+                self._show_space_of(state.estimator, state.space)
+            else:
+                self.space_editor.restore(state.space)
+                self._space_owner = None
+        finally:
+            self._quiet = False
+        try:
+            if state.estimator:
+                self._resolve_estimator(state.estimator)
+            self._refresh()
+        finally:
+            self._restoring = False
+        self._after_restore = True
 
     # ----- validity, count and estimate -------------------------------------------------------
     def _refresh(self, probe: bool = True) -> None:
@@ -317,6 +513,7 @@ class StudyEditor(QWidget):
         if snapshot != self._snapshot:  # background loads must not look like edits
             self._snapshot = snapshot
             self.specChanged.emit()
+        self._record_edit()
         self._update_estimate()
         if probe and not self._read_only:
             self._probe_timer.start()
@@ -441,6 +638,25 @@ class StudyEditor(QWidget):
         if self._probe_pending:
             self._probe_pending = False
             self._probe_timer.start()
+
+
+def _keys(standard: QKeySequence.StandardKey, first: str | None = None) -> list[QKeySequence]:
+    """The platform's keys for ``standard``, after ``first``, each once (a key listed twice
+    on one action would be refused as ambiguous)."""
+    keys = [QKeySequence(first)] if first else []
+    for key in QKeySequence.keyBindings(standard):
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _class_result(path: str, info: _ClassInfo | None,
+                  error: BaseException | None) -> _ClassInfo | str:
+    if info is not None:
+        return info
+    if isinstance(error, SpecError):
+        return str(error)
+    return f"estimator.class: cannot use {path!r}: {error}"
 
 
 def _group(title: str, widget: QWidget) -> QGroupBox:

@@ -1,8 +1,11 @@
 """The estimator picker: the catalogue grouped by family, filtered by the data's task.
 
 The catalogue is plain data from the core, so building the tree imports no scikit-learn.
-Any other estimator can be named by its dotted path; whether that path resolves is
-checked by the editor on a worker thread and reported back with ``set_resolution``.
+Any other estimator can be named by its dotted path. A typed path is only a request
+(``pathEntered``): the editor checks on a worker thread that it imports, and either
+accepts it (``accept_entered``: it becomes the estimator) or rejects it
+(``reject_entered``: the error shows next to the field and the last valid estimator stays),
+so a typo never costs the user the search space they built.
 """
 
 from __future__ import annotations
@@ -22,29 +25,35 @@ from PySide6.QtWidgets import (
 
 from hpstudio.core.estimators import CATALOGUE, CatalogueEntry, catalogue_entry
 from hpstudio.gui.resources import INVALID_COLOR, set_invalid
+from hpstudio.gui.widgets.message_line import MessageLine
 
 __all__ = ["EstimatorPicker"]
 
 _PATH_ROLE = Qt.ItemDataRole.UserRole
+_OTHER_HINT = ("Any scikit-learn estimator, or one of an allowed package, by its dotted "
+               "import path; Enter to use it")
 
 
 class EstimatorPicker(QWidget):
     """Pick a catalogue estimator or type any class path; emits ``estimatorChanged(path)``."""
 
     estimatorChanged = Signal(str)
+    pathEntered = Signal(str)  # a typed class path, to be checked before it is used
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._path: str | None = None
         self._task: str | None = None
         self._updating = False
+        self._recentre_wanted = False
+        self._entered: str | None = None  # a typed path being checked, or rejected
         self._items: dict[str, QTreeWidgetItem] = {}
 
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
-        self.tree.setMinimumHeight(100)
+        self.tree.setMinimumHeight(80)
         self._families: dict[str, QTreeWidgetItem] = {}
         for entry in CATALOGUE:
             self._add_entry(entry)
@@ -55,11 +64,10 @@ class EstimatorPicker(QWidget):
         self.description.setTextFormat(Qt.TextFormat.RichText)
         self.other_edit = QLineEdit()
         self.other_edit.setPlaceholderText("other class… e.g. sklearn.linear_model.HuberRegressor")
-        self.other_edit.setToolTip("Any scikit-learn estimator, by its dotted import path")
+        self.other_edit.setToolTip(_OTHER_HINT)
         self.other_button = QPushButton("Use")
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {INVALID_COLOR};")
+        # Reserved lines: a message appearing or clearing must not move the tree above.
+        self.error_label = MessageLine(2)
         self.error_label.hide()
 
         other = QHBoxLayout()
@@ -95,17 +103,43 @@ class EstimatorPicker(QWidget):
         return self._path
 
     def set_estimator(self, path: str | None) -> None:
-        """Show ``path`` as the current estimator without emitting (used by ``set_spec``)."""
+        """Show ``path`` as the current estimator without emitting (a spec was loaded)."""
         self._updating = True
         try:
-            self._show(path)
+            self._show(path, scroll=True)
         finally:
             self._updating = False
 
     def select(self, path: str) -> None:
         """Choose ``path`` as a user would: shows it and emits ``estimatorChanged``."""
-        self._show(path)
+        self._show(path, scroll=True)
         self.estimatorChanged.emit(path)
+
+    def entered_path(self) -> str | None:
+        """The typed path being checked, or the one that was rejected (None when neither)."""
+        return self._entered
+
+    def accept_entered(self, path: str) -> None:
+        """The typed ``path`` imports as an estimator: it becomes the choice."""
+        if path != self._entered:
+            return
+        self._entered = None
+        if path != self._path:
+            self.select(path)
+        else:
+            self._show(path, scroll=True)
+
+    def reject_entered(self, path: str, error: str) -> None:
+        """The typed ``path`` does not import: say why next to it, keep the current choice."""
+        if path != self._entered:
+            return
+        current = self._path.rsplit(".", 1)[-1] if self._path else None
+        kept = f" (still using {current})" if current else ""
+        error = error.removeprefix("estimator.class: ")  # said by the field it is under
+        error = error.replace("run with --allow-package", "add it to Allowed packages "
+                              "(Run settings) or run with --allow-package")
+        self._say(f"{error}{kept}", error=True)
+        self._mark_other(error)
 
     def set_task(self, task: str | None) -> None:
         """Offer only estimators for ``task``; the current choice stays even if it is hidden."""
@@ -121,12 +155,11 @@ class EstimatorPicker(QWidget):
         return catalogue_entry(self._path) if self._path else None
 
     def set_resolution(self, path: str, error: str | None) -> None:
-        """Report whether ``path`` could be imported as an estimator (checked off-thread)."""
-        if path != self._path:
+        """Report whether the current ``path`` imports as an estimator (checked off-thread)."""
+        if path != self._path or self._entered is not None:
             return
-        self.error_label.setText(error or "")
-        self.error_label.setVisible(bool(error))
-        set_invalid(self.other_edit, bool(error) and self.entry() is None, error or "")
+        self._say(error, error=True)
+        self._mark_other(error if self.entry() is None else None)
 
     def set_read_only(self, read_only: bool) -> None:
         self.tree.setEnabled(not read_only)
@@ -134,19 +167,23 @@ class EstimatorPicker(QWidget):
         self.other_button.setEnabled(not read_only)
 
     # ----- internals --------------------------------------------------------------------------
-    def _show(self, path: str | None) -> None:
+    def _show(self, path: str | None, *, scroll: bool) -> None:
         self._path = path
-        self.error_label.hide()
-        set_invalid(self.other_edit, False)
+        self._entered = None
+        self._say(None)
+        self._mark_other(None)
         item = self._items.get(path or "")
         guard = self._updating
         self._updating = True
         try:
             if item is not None:
-                self.tree.setCurrentItem(item)
-                self._scroll_to_current()
+                if self.tree.currentItem() is not item:
+                    self.tree.setCurrentItem(item)
+                if scroll:
+                    self._scroll_to_current()
                 self.other_edit.clear()
             else:
+                self._recentre_wanted = False
                 self.tree.setCurrentItem(None)
                 self.tree.clearSelection()
                 self.other_edit.setText(path or "")
@@ -155,13 +192,19 @@ class EstimatorPicker(QWidget):
         self._describe()
 
     def _scroll_to_current(self) -> None:
-        """Centre the choice now and again once laid out (the tree may not be sized yet)."""
+        """Centre the choice now and again once laid out (the tree may not be sized yet).
+
+        Only for choices made elsewhere (a loaded spec, a typed path): an item clicked in
+        the tree is on screen already, and scrolling under the pointer would put the
+        neighbouring row beneath it by the time the button is released.
+        """
         self.tree.scrollToItem(self.tree.currentItem(), QTreeWidget.ScrollHint.PositionAtCenter)
+        self._recentre_wanted = True
         QTimer.singleShot(0, self._recentre)
 
     def _recentre(self) -> None:
         item = self.tree.currentItem()
-        if item is not None:
+        if item is not None and self._recentre_wanted:
             self.tree.scrollToItem(item, QTreeWidget.ScrollHint.PositionAtCenter)
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -186,9 +229,26 @@ class EstimatorPicker(QWidget):
             return
         path = item.data(0, _PATH_ROLE)
         if path and path != self._path:
-            self.select(path)
+            self._recentre_wanted = False  # the user is pointing at the tree: keep it still
+            self._show(path, scroll=False)
+            self.estimatorChanged.emit(path)
 
     def _on_other_entered(self) -> None:
         path = self.other_edit.text().strip()
-        if path and path != self._path:
-            self.select(path)
+        if not path or (path == self._path and self._entered is None):
+            return
+        self._entered = path
+        self._say(f"checking {path}…", error=False)
+        self._mark_other(None)
+        self.pathEntered.emit(path)
+
+    def _say(self, message: str | None, *, error: bool = True) -> None:
+        """The line under the class field: an error in red, progress in the normal colour."""
+        self.error_label.setStyleSheet(f"color: {INVALID_COLOR};" if error else "")
+        self.error_label.setText(message or "")
+        self.error_label.setVisible(bool(message))
+
+    def _mark_other(self, error: str | None) -> None:
+        set_invalid(self.other_edit, bool(error), error or "")
+        if not error:
+            self.other_edit.setToolTip(_OTHER_HINT)

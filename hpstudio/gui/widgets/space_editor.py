@@ -51,6 +51,7 @@ __all__ = [
     "COLUMNS",
     "ParamRow",
     "SpaceEditor",
+    "SpaceState",
     "SubSpaceModel",
     "format_value",
     "format_values",
@@ -218,6 +219,31 @@ class ParamRow:
             self.points = f"step {format_value(dim.step)}"
         else:
             self.points = ""
+
+
+@dataclass(frozen=True)
+class SpaceState:
+    """What the user edited in the space editor: the fixed parameters' text and every
+    sub-space's rows (ticked or not, as typed), and the tab shown.
+
+    Kept per estimator, so switching to another estimator and back finds the space as it
+    was, and by the editor's undo. The rows are copies: the state never changes after it
+    was taken.
+    """
+
+    fixed: str
+    subspaces: tuple[tuple[ParamRow, ...], ...]
+    current: int = 0
+
+    @staticmethod
+    def row_key(row: ParamRow) -> tuple[Any, ...]:
+        """A row's edited cells (its default is the estimator's, not the user's)."""
+        return (row.name, row.included, row.order, row.kind, row.values, row.low, row.high,
+                row.points, row.log)
+
+    def key(self) -> tuple[Any, ...]:
+        """The rows' edited cells, comparable (defaults such as NaN would not compare)."""
+        return tuple(tuple(self.row_key(r) for r in rows) for rows in self.subspaces)
 
 
 def suggested_dimension(default: Any) -> Dimension | None:
@@ -707,6 +733,28 @@ class SpaceEditor(QWidget):
         """A newly picked estimator starts from its catalogue space and fixed parameters."""
         space = [dict(entry.space)] if entry and entry.space else [{}]
         self.set_space(space, entry.fixed if entry else {}, entry, params, estimator_name)
+
+    def snapshot(self) -> SpaceState:
+        """The edited state, to come back to with :meth:`restore`."""
+        return SpaceState(self.fixed_edit.text(),
+                          tuple(tuple(model.clone_rows()) for model in self._models),
+                          max(0, self.tabs.currentIndex()))
+
+    def restore(self, state: SpaceState, entry: CatalogueEntry | None = None,
+                params: Mapping[str, Any] | None = None, estimator_name: str = "") -> None:
+        """Show ``state`` again (rows as they were typed), for the estimator it was taken of."""
+        self._prefill = dict(entry.space) if entry else {}
+        self._estimator_name = estimator_name or "the estimator"
+        self._params = dict(params) if params is not None else None
+        models = [self._new_model([replace(row) for row in rows], index)
+                  for index, rows in enumerate(state.subspaces)]
+        models = models or [self._new_model([], 0)]
+        self._set_models(models, current=min(state.current, len(models) - 1))
+        self.fixed_edit.blockSignals(True)
+        self.fixed_edit.setText(state.fixed)
+        self.fixed_edit.blockSignals(False)
+        self._check_fixed()
+        self.spaceChanged.emit()
 
     def set_parameters(self, params: Mapping[str, Any], estimator_name: str) -> None:
         """The estimator's ``get_params()`` arrived (from a worker thread, via the editor)."""

@@ -3,11 +3,14 @@
 Every option maps one-to-one onto a field of ``SearchSpec``, ``CVSpec`` or ``ScoringSpec``
 so the panel round-trips any spec. Optional numbers use a spin box whose lowest value
 reads "none", which keeps "not set" distinct from every real value without extra checkboxes.
+The run settings (workers, cluster, allowed packages) are how to run, not part of the spec.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -31,9 +35,22 @@ from hpstudio.core.spec import (
     ScoringSpec,
     SearchSpec,
 )
+from hpstudio.gui.resources import set_invalid
+from hpstudio.gui.widgets.explanations import (
+    ACQUISITION_HELP,
+    CV_HELP,
+    GENERATOR_HELP,
+    RUN_HELP,
+    SEARCH_HELP,
+    STRATEGY_HELP,
+    SURROGATE_HELP,
+    explain,
+    explain_items,
+    metric_help,
+)
 
-__all__ = ["CLASSIFICATION_METRICS", "DEFAULT_METRIC_LABEL", "REGRESSION_METRICS",
-           "StrategyPanel"]
+__all__ = ["ALLOW_RISK", "CLASSIFICATION_METRICS", "DEFAULT_METRIC_LABEL", "DEFAULT_TRIALS",
+           "REGRESSION_METRICS", "StrategyPanel", "parse_packages"]
 
 DEFAULT_METRIC_LABEL = "default (estimator's score: accuracy / r²)"
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "roc_auc",
@@ -45,6 +62,29 @@ _METRIC_NOTES = {"roc_auc": " (binary)"}
 _STRATEGY_LABELS = {"grid": "grid search", "random": "random search",
                     "bayes": "Bayesian optimisation"}
 _MAX_INT = 2**31 - 1
+#: The trial budget of random and Bayesian search when a spec names none (the spec reader's
+#: default), shown instead of an empty budget when the user switches away from grid search.
+DEFAULT_TRIALS = 50
+#: What allowing a package means, said wherever a package can be allowed.
+ALLOW_RISK = ("An allowed package's code runs when a study uses it; allow only packages "
+              "you trust.")
+_ALLOWED_HINT = (f"Packages besides scikit-learn whose estimator classes may be used, e.g. "
+                 f"xgboost, lightgbm, imblearn. {ALLOW_RISK}")
+_PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_packages(text: str) -> tuple[str, ...]:
+    """``"xgboost, lightgbm"`` as package names; ValueError names a word that is not one."""
+    names: list[str] = []
+    for word in re.split(r"[\s,;]+", text.strip()):
+        if not word:
+            continue
+        if not _PACKAGE.fullmatch(word):
+            raise ValueError(f"{word!r} is not a package name; write top-level names such as "
+                             "xgboost, lightgbm")
+        if word not in names:
+            names.append(word)
+    return tuple(names)
 
 
 def _optional_spin(maximum: int = _MAX_INT, none_text: str = "none") -> QSpinBox:
@@ -66,24 +106,27 @@ class StrategyPanel(QWidget):
     changed = Signal()  # anything that is part of the spec
     strategyChanged = Signal(str)
     runSettingsChanged = Signal()  # workers or cluster: how to run, not what
+    allowedPackagesChanged = Signal(tuple)  # the user allowed other packages
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._task: str | None = None
         self._updating = False
+        self._allowed: tuple[str, ...] = ()
 
         self.strategy_combo = QComboBox()
         for strategy in STRATEGIES:
             self.strategy_combo.addItem(_STRATEGY_LABELS[strategy], strategy)
+        explain_items(self.strategy_combo, lambda key: STRATEGY_HELP.get(key, ""))
         self.trials_spin = QSpinBox()
         self.trials_spin.setRange(0, 10_000_000)
         self.trials_spin.setGroupSeparatorShown(True)
         self.seed_spin = _optional_spin()
-        self.surrogate_combo = _combo(SURROGATES)
-        self.acquisition_combo = _combo(ACQUISITIONS)
+        self.surrogate_combo = _combo(SURROGATES, SURROGATE_HELP)
+        self.acquisition_combo = _combo(ACQUISITIONS, ACQUISITION_HELP)
         self.initial_points_spin = QSpinBox()
         self.initial_points_spin.setRange(1, 100_000)
-        self.initial_generator_combo = _combo(INITIAL_GENERATORS)
+        self.initial_generator_combo = _combo(INITIAL_GENERATORS, GENERATOR_HELP)
         self.time_limit_spin = QDoubleSpinBox()
         self.time_limit_spin.setRange(0, 1e9)
         self.time_limit_spin.setDecimals(3)
@@ -91,7 +134,6 @@ class StrategyPanel(QWidget):
         self.time_limit_spin.setSpecialValueText("none")
         self.patience_spin = _optional_spin(none_text="none")
         self.patience_spin.setMinimum(0)
-        self.patience_spin.setToolTip("Stop after this many trials without improvement")
         self.folds_spin = QSpinBox()
         self.folds_spin.setRange(2, 1000)
         self.shuffle_check = QCheckBox("shuffle before splitting")
@@ -101,11 +143,26 @@ class StrategyPanel(QWidget):
         self.workers_spin = QSpinBox()
         self.workers_spin.setRange(1, os.cpu_count() or 1)
         self.workers_spin.setValue(os.cpu_count() or 1)
-        self.workers_spin.setToolTip("Worker processes that fit folds in parallel")
         self.cluster_edit = QLineEdit()
         self.cluster_edit.setPlaceholderText("empty = local workers")
-        self.cluster_edit.setToolTip("Address of a Dask scheduler to run the fits on, e.g. "
-                                     "tcp://10.0.0.5:8786; leave empty to use local workers")
+        self.allowed_edit = QLineEdit()
+        self.allowed_edit.setPlaceholderText("e.g. xgboost, lightgbm")
+        self.allowed_risk = QLabel(ALLOW_RISK)
+        self.allowed_risk.setWordWrap(True)
+        self.allowed_risk.setProperty("role", "hint")
+        for widget, text in ((self.trials_spin, SEARCH_HELP["trials"]),
+                             (self.seed_spin, SEARCH_HELP["seed"]),
+                             (self.initial_points_spin, SEARCH_HELP["initial_points"]),
+                             (self.time_limit_spin, SEARCH_HELP["time_limit"]),
+                             (self.patience_spin, SEARCH_HELP["patience"]),
+                             (self.folds_spin, CV_HELP["folds"]),
+                             (self.shuffle_check, CV_HELP["shuffle"]),
+                             (self.cv_seed_spin, CV_HELP["seed"]),
+                             (self.train_score_check, CV_HELP["train_score"]),
+                             (self.workers_spin, RUN_HELP["workers"]),
+                             (self.cluster_edit, RUN_HELP["cluster"]),
+                             (self.allowed_edit, _ALLOWED_HINT)):
+            explain(widget, text)
 
         self._search_form = QFormLayout()
         self._search_form.addRow("Strategy", self.strategy_combo)
@@ -126,6 +183,8 @@ class StrategyPanel(QWidget):
         run_form = QFormLayout()
         run_form.addRow("Workers", self.workers_spin)
         run_form.addRow("Cluster", self.cluster_edit)
+        run_form.addRow("Allowed packages", self.allowed_edit)
+        run_form.addRow(self.allowed_risk)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for title, form in (("Search", self._search_form), ("Cross-validation and metric", cv_form),
@@ -134,6 +193,15 @@ class StrategyPanel(QWidget):
             box.setLayout(form)
             layout.addWidget(box)
         layout.addStretch(1)
+        for form in (self._search_form, cv_form, run_form):
+            _explain_labels(form)
+        label = cv_form.labelForField(self.metric_combo)
+        if label is not None:
+            explain(label, CV_HELP["metric"])
+        label = self._search_form.labelForField(self.strategy_combo)
+        if label is not None:
+            explain(label, "How the candidates are chosen: every combination, at random, or "
+                           "guided by the trials so far")
         for combo in self.findChildren(QComboBox):  # long metric names must not widen the panel
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -153,10 +221,9 @@ class StrategyPanel(QWidget):
             combo.currentIndexChanged.connect(self._emit_changed)
         for check in (self.shuffle_check, self.train_score_check):
             check.toggled.connect(self._emit_changed)
-        self.metric_combo.currentTextChanged.connect(self.metric_combo.setToolTip)
-        self.metric_combo.setToolTip(self.metric_combo.currentText())
         self.workers_spin.valueChanged.connect(self.runSettingsChanged)
         self.cluster_edit.textChanged.connect(self.runSettingsChanged)
+        self.allowed_edit.editingFinished.connect(self._on_allowed_edited)
 
     # ----- spec sections ----------------------------------------------------------------------
     def search(self) -> SearchSpec:
@@ -173,7 +240,8 @@ class StrategyPanel(QWidget):
         def apply() -> None:
             self.strategy_combo.setCurrentIndex(STRATEGIES.index(search.strategy))
             self._sync_trials_minimum()
-            self.trials_spin.setValue(search.n_trials or 0)
+            grid = search.strategy == "grid"
+            self.trials_spin.setValue(search.n_trials or (0 if grid else DEFAULT_TRIALS))
             self.seed_spin.setValue(-1 if search.seed is None else search.seed)
             self.surrogate_combo.setCurrentText(search.surrogate)
             self.acquisition_combo.setCurrentText(search.acquisition)
@@ -249,8 +317,19 @@ class StrategyPanel(QWidget):
     def set_cluster_address(self, address: str | None) -> None:
         self.cluster_edit.setText(address or "")
 
+    def allowed_packages(self) -> tuple[str, ...]:
+        return self._allowed
+
+    def set_allowed_packages(self, packages: Iterable[str]) -> None:
+        """Show ``packages`` in the field without emitting (restored settings)."""
+        self._allowed = tuple(packages)
+        self.allowed_edit.setText(", ".join(self._allowed))
+        self._mark_allowed(None)
+
     def set_read_only(self, read_only: bool) -> None:
         for widget in self.findChildren(QWidget):
+            if widget is self.allowed_edit:
+                continue  # a setting of the app, not of the study shown
             if isinstance(widget, QComboBox | QSpinBox | QDoubleSpinBox | QCheckBox | QLineEdit):
                 widget.setEnabled(not read_only)
         if not read_only:
@@ -265,6 +344,7 @@ class StrategyPanel(QWidget):
             names.append(current)  # a spec may name any scikit-learn scorer; keep it
         for name in names:
             self.metric_combo.addItem(name + _METRIC_NOTES.get(name, ""), name)
+        explain_items(self.metric_combo, metric_help)
         self.metric_combo.setCurrentIndex(max(0, self.metric_combo.findData(current)))
 
     def _on_strategy_changed(self) -> None:
@@ -272,15 +352,16 @@ class StrategyPanel(QWidget):
             return
         strategy = self.strategy()
         self._sync_trials_minimum()
-        if strategy != "grid" and self.trials_spin.value() == 0:
-            self._quietly(lambda: self.trials_spin.setValue(50))
         self._sync_enabled()
         self.strategyChanged.emit(strategy)
         self.changed.emit()
 
     def _sync_trials_minimum(self) -> None:
-        """Grid search may run every candidate (0 = no limit); the others need a budget."""
+        """Grid search may run every candidate (0 = no limit); the others need a budget,
+        and get the spec's default one when grid search had none (not the spin's minimum)."""
         grid = self.strategy() == "grid"
+        if not grid and self.trials_spin.value() == 0:
+            self._quietly(lambda: self.trials_spin.setValue(DEFAULT_TRIALS))
         self.trials_spin.setMinimum(0 if grid else 1)
         self.trials_spin.setSpecialValueText("all candidates" if grid else "")
 
@@ -291,6 +372,22 @@ class StrategyPanel(QWidget):
             self._search_form.setRowVisible(widget, bayes)
         self.seed_spin.setEnabled(self.strategy() != "grid")
         self.cv_seed_spin.setEnabled(self.shuffle_check.isChecked())
+
+    def _on_allowed_edited(self) -> None:
+        try:
+            packages = parse_packages(self.allowed_edit.text())
+        except ValueError as exc:
+            self._mark_allowed(str(exc))
+            return
+        self._mark_allowed(None)
+        if packages != self._allowed:
+            self._allowed = packages
+            self.allowedPackagesChanged.emit(packages)
+
+    def _mark_allowed(self, error: str | None) -> None:
+        set_invalid(self.allowed_edit, bool(error), error or "")
+        if not error:
+            explain(self.allowed_edit, _ALLOWED_HINT)
 
     def _emit_changed(self) -> None:
         if not self._updating:
@@ -312,7 +409,23 @@ def _metrics_for(task: str | None) -> tuple[str, ...]:
     return CLASSIFICATION_METRICS + REGRESSION_METRICS
 
 
-def _combo(items: tuple[str, ...]) -> QComboBox:
+def _explain_labels(form: QFormLayout) -> None:
+    """A row's label explains what its field does, like the field itself."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label is None or field is None or label.widget() is None or field.widget() is None:
+            continue
+        if isinstance(field.widget(), QComboBox):
+            continue  # a combo explains its current item, which the label should not follow
+        text = field.widget().statusTip()
+        if text:
+            explain(label.widget(), text)
+
+
+def _combo(items: tuple[str, ...], help_texts: dict[str, str]) -> QComboBox:
     combo = QComboBox()
-    combo.addItems(list(items))
+    for item in items:
+        combo.addItem(item, item)
+    explain_items(combo, lambda key: help_texts.get(key, ""))
     return combo

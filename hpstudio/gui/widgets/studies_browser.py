@@ -27,7 +27,7 @@ __all__ = ["COLUMNS", "RESUMABLE", "StudiesBrowser", "StudiesTableModel"]
 #: (header, tooltip) of each column, in display order.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("ID", "Study id (what the command line calls STUDY)"),
-    ("Name", "Study name (F2 to rename)"),
+    ("Name", "Study name (F2 or Rename in the context menu to change it)"),
     ("Created", "When the study was started"),
     ("Estimator", "scikit-learn estimator"),
     ("Dataset", "Data the study was run on"),
@@ -36,7 +36,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Best", "Best mean test score"),
     ("Metric", "Scoring metric"),
     ("Status", "running, finished, stopped (and why), failed or interrupted"),
-    ("Note", "Your note (F2 to edit)"),
+    ("Note", "Your note (Ctrl+Alt+N or Note… in the context menu to edit it)"),
 )
 COL_ID, COL_NAME, COL_CREATED, COL_ESTIMATOR, COL_DATASET, COL_STRATEGY = range(6)
 COL_TRIALS, COL_BEST, COL_METRIC, COL_STATUS, COL_NOTE = range(6, 11)
@@ -210,8 +210,9 @@ class StudiesBrowser(QtWidgets.QWidget):
         self.view.sortByColumn(COL_ID, Qt.SortOrder.DescendingOrder)  # newest first
         self.view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.EditKeyPressed
-                                  | QtWidgets.QAbstractItemView.EditTrigger.SelectedClicked)
+        # Renaming is explicit (F2, Rename in the context menu): a click on a row that
+        # happens to be selected already must select it, not start editing its name.
+        self.view.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().hide()
         self.view.horizontalHeader().setStretchLastSection(True)
@@ -221,39 +222,44 @@ class StudiesBrowser(QtWidgets.QWidget):
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
 
         self.actions_by_name: dict[str, QtGui.QAction] = {}
+        # Keys act while the browser has the focus, and differ from the window's own keys
+        # (two actions on one key would both be refused as ambiguous).
         specs = (
-            ("open", "Open", "Show this study's spec, trials and plots (read-only)",
-             self.open_selected),
-            ("duplicate", "Duplicate", "Load a copy of this study's spec, ready to edit and run",
-             self.duplicate_selected),
-            ("resume", "Resume", "Carry on a stopped or interrupted study where it left off",
-             self.resume_selected),
-            ("compare", "Compare", "Overlay the best-so-far curves of the selected studies",
-             self.compare_selected),
-            ("refine", "Refine…", "New study with ranges narrowed around the best trials",
-             self.refine_selected),
-            ("export", "Export…", "Export parameters, trials or a refitted model",
+            ("open", "Open", "Ctrl+Return", "Show this study's spec, trials and plots "
+             "(read-only)", self.open_selected),
+            ("duplicate", "Duplicate", "Ctrl+D", "Load a copy of this study's spec, ready to "
+             "edit and run", self.duplicate_selected),
+            ("resume", "Resume", "Ctrl+Alt+R", "Carry on a stopped or interrupted study where "
+             "it left off", self.resume_selected),
+            ("compare", "Compare", "Ctrl+Alt+C", "Overlay the best-so-far curves of the "
+             "selected studies", self.compare_selected),
+            ("refine", "Refine…", "Ctrl+Alt+F", "New study with ranges narrowed around the "
+             "best trials", self.refine_selected),
+            ("export", "Export…", "Ctrl+Alt+E", "Export parameters, trials or a refitted model",
              self.export_selected),
-            ("rename", "Rename…", "Rename the study", self.rename_selected),
-            ("note", "Note…", "Add or edit a note on the study", self.edit_note_selected),
-            ("delete", "Delete…", "Delete the study and all its trials", self.delete_selected),
-            ("refresh", "Refresh", "Read the history again", self.refresh),
+            ("rename", "Rename", "F2", "Rename the study, in its Name cell",
+             self.rename_selected),
+            ("note", "Note…", "Ctrl+Alt+N", "Add or edit a note on the study",
+             self.edit_note_selected),
+            ("delete", "Delete…", QtGui.QKeySequence.StandardKey.Delete,
+             "Delete the study and all its trials", self.delete_selected),
+            ("refresh", "Refresh", "Ctrl+Alt+L", "Read the history again", self.refresh),
         )
         toolbar = QtWidgets.QToolBar(self)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for name, text, tip, slot in specs:
+        for name, text, key, tip, slot in specs:
             action = QtGui.QAction(text, self)
             action.setObjectName(f"studies_{name}")
-            action.setToolTip(tip)
+            action.setShortcut(QtGui.QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shown = action.shortcut().toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{tip} ({shown})")
             action.setStatusTip(tip)
             action.triggered.connect(lambda _checked=False, s=slot: s())
             self.actions_by_name[name] = action
+            self.addAction(action)
             if name not in ("rename", "note"):
                 toolbar.addAction(action)
-        self.actions_by_name["delete"].setShortcut(QtGui.QKeySequence.StandardKey.Delete)
-        self.actions_by_name["delete"].setShortcutContext(
-            Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.addAction(self.actions_by_name["delete"])
 
         # One row of controls above the table keeps the dock short enough to share the
         # bottom area with the log without forcing the window taller.
@@ -422,13 +428,13 @@ class StudiesBrowser(QtWidgets.QWidget):
             self.exportRequested.emit(ids[0])
 
     def rename_selected(self) -> None:
-        study = next(iter(self.selected_studies()), None)
-        if study is None:
+        """Edit the Name cell of the current study in place (F2, or the context menu)."""
+        current = self.view.currentIndex()
+        if not current.isValid() or not self.selected_ids():
             return
-        name, ok = QtWidgets.QInputDialog.getText(self, "Rename study", "New name:",
-                                                  text=study.name)
-        if ok and name.strip():
-            self.rename_study(study.id, name.strip())
+        name_cell = current.siblingAtColumn(COL_NAME)
+        self.view.setCurrentIndex(name_cell)
+        self.view.edit(name_cell)
 
     def edit_note_selected(self) -> None:
         study = next(iter(self.selected_studies()), None)

@@ -443,7 +443,9 @@ class MainWindow(QMainWindow):
         self.editor_dock.raise_()
         view_menu = self.menuBar().findChild(QMenu, "menuView")
         if view_menu is not None:
-            view_menu.addAction(self.answers_dock.toggleViewAction())
+            toggle = self.answers_dock.toggleViewAction()
+            toggle.setShortcut(QKeySequence("Ctrl+4"))
+            view_menu.addAction(toggle)
 
     def _answers_spec(self) -> tuple[StudySpec, str | None]:
         """The shown study's spec and stored data fingerprint, for its trials' answers: a

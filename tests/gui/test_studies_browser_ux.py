@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit
 
 from hpstudio.core.records import StudyStatus
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 from hpstudio.gui.widgets.studies_browser import COL_NAME, StudiesBrowser
 
 EDITING = QAbstractItemView.State.EditingState

@@ -120,6 +120,7 @@ class StudyRunner:
         assert spec is not None
         estimator_class = spec.validate(self.allowed_packages)
         dataset = load_dataset(spec.data)
+        spec.check_feasible(dataset, self.allowed_packages)
         fingerprint = dataset.fingerprint()
         if study_id is None:
             study_id = self.store.create_study(

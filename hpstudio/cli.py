@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(message: str) -> str:
     """The message on one line, whatever a file name or a library put in it."""
-    return " ".join(message.split()) if "\n" in message or "\r" in message else message
+    return " ".join(message.split()) if len(message.splitlines()) > 1 else message
 
 
 # ----- arguments, checked before any work ------------------------------------------------------

@@ -530,7 +530,7 @@ _SHOW = reprlib.Repr()
 _SHOW.maxstring = _SHOW.maxother = 60
 _SHOW.maxlong = 40
 _SHOW.maxlevel = 3
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,59}$")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,59}")
 
 
 def _show(value: Any) -> str:
@@ -540,7 +540,7 @@ def _show(value: Any) -> str:
 
 def _label(key: Any) -> str:
     """A key as it appears in a message: plain names as they are, anything else quoted."""
-    return key if isinstance(key, str) and _PLAIN_KEY.match(key) else _show(key)
+    return key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else _show(key)
 
 
 def _describe(value: Any) -> str:

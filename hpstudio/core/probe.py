@@ -95,14 +95,17 @@ def probe_fit_seconds(spec: Any, dataset: Any, allowed_packages: Iterable[str] =
 
     Uses the same estimator construction, preprocessing and splitter as the workers, so the
     estimate reflects what a trial really costs. Errors from the fit propagate: a candidate
-    that cannot even be fitted is worth telling the user about before the study starts.
+    that cannot even be fitted is worth telling the user about before the study starts. A
+    study that cannot succeed on the data (more folds than rows) raises SpecError first.
     """
     from hpstudio.core.estimators import resolve_estimator_class
     from hpstudio.core.evaluate import build_estimator, context_for, fold_inputs, make_splitter
+    from hpstudio.core.feasibility import check_feasible
 
     if not spec.space:
         raise SpecError("space: give at least one sub-space before estimating its cost")
     cls = resolve_estimator_class(spec.estimator.cls, allowed_packages)
+    check_feasible(spec, dataset, allowed_packages)  # its reason, not the splitter's error
     context = context_for(spec, dataset, cls, tuple(allowed_packages))
     train, test = next(iter(make_splitter(context, dataset.y).split(dataset.X, dataset.y)))
     estimator, X_train, y_train, X_test, y_test = fold_inputs(

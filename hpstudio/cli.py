@@ -192,8 +192,12 @@ def check_output_path(option: str, value: str) -> None:
                             f"e.g. {path / ('out' + _example_suffix(option))}")
     folder = path.parent
     if not folder.exists():
-        raise HpstudioError(f"{option}: the folder {folder} does not exist; create it first "
-                            "or choose another path")
+        missing = folder  # name the outermost missing folder, the one to create first
+        while missing.parent != missing and not missing.parent.exists():
+            missing = missing.parent
+        needed = f" (nor {folder})" if missing != folder else ""
+        raise HpstudioError(f"{option}: the folder {missing} does not exist{needed}; create "
+                            "it first or choose another path")
     if not folder.is_dir():
         raise HpstudioError(f"{option}: {folder} is a file, not a folder; choose another path")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):

@@ -406,8 +406,9 @@ CASES: dict[str, Case] = {
     "params into missing folder": cli("-o: the folder {tmp}/missing does not exist", "export",
                                       "1", "-o", "{tmp}/missing/p.json"),
     "params onto a folder": cli("-o: {tmp} is a folder", "export", "1", "-o", "{tmp}"),
-    "model into missing folder": cli("--model: the folder {tmp}/a/b does not exist", "export",
-                                     "1", "--model", "{tmp}/a/b/m.skops"),
+    "model into missing folder": cli("--model: the folder {tmp}/a does not exist (nor "
+                                     "{tmp}/a/b)", "export", "1", "--model",
+                                     "{tmp}/a/b/m.skops"),
     "model onto a folder": cli("--model: {tmp} is a folder", "export", "1", "--model",
                                "{tmp}"),
     "screenshot into missing folder": cli("--screenshot: the folder {tmp}/missing does not "

@@ -37,7 +37,7 @@ from hpstudio.core.spec import StudySpec
 _EXAMPLES = int(os.environ.get("HPSTUDIO_FUZZ_EXAMPLES", "0"))
 _SEED = os.environ.get("HPSTUDIO_FUZZ_SEED")
 FUZZ = settings(
-    max_examples=_EXAMPLES or 150,
+    max_examples=_EXAMPLES or 100,
     derandomize=not _EXAMPLES and _SEED is None,
     deadline=2000,  # milliseconds per example; a parse takes well under one
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -288,7 +288,7 @@ def test_near_valid_specs_often_parse() -> None:
     """The mutated specs reach the round trip often, not only the first refusal."""
     outcomes: list[bool] = []
 
-    @settings(max_examples=200, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=100, derandomize=True, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(near_valid_specs())
     def count(raw: dict[str, Any]) -> None:

@@ -7,13 +7,16 @@ line that says what is wrong and what to do, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
+import re
 import shlex
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -25,6 +28,7 @@ from hpstudio.demo import demo_spec_path
 EXIT_USAGE = 2
 EXIT_TERMINATED = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
 TERMINATED_REASON = "terminated (SIGTERM)"
+MAX_JOBS = 1024  # worker processes; more is a typo, not a machine
 
 _EPILOG = """\
 commands:
@@ -150,18 +154,95 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_arguments(args)
         if args.command in (None, "gui"):
             return _open_gui(args)
         handler = {"run": cmd_run, "demo": cmd_run, "resume": cmd_run, "studies": cmd_studies,
                    "show": cmd_show, "trials": cmd_trials, "export": cmd_export}[args.command]
         return handler(args)
     except HpstudioError as exc:
-        print(f"hpstudio: error: {exc}", file=sys.stderr)
+        print(f"hpstudio: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("hpstudio: interrupted; finished trials are saved, `hpstudio resume` goes on",
               file=sys.stderr)
         return 130
+
+
+def _one_line(message: str) -> str:
+    """The message on one line, whatever a file name or a library put in it."""
+    return " ".join(message.split()) if len(message.splitlines()) > 1 else message
+
+
+# ----- arguments, checked before any work ------------------------------------------------------
+
+# The options that name a file hpstudio writes, per command.
+_OUTPUTS = {"trials": (("csv", "--csv"),),
+            "export": (("output", "-o"), ("model", "--model")),
+            "gui": (("screenshot", "--screenshot"),)}
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse impossible option values and unwritable output paths before doing the work.
+
+    A refit or a study may take minutes; learning only afterwards that the output folder
+    does not exist would waste them.
+    """
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and not 1 <= jobs <= MAX_JOBS:
+        raise HpstudioError(f"--jobs: expected a number of worker processes from 1 to "
+                            f"{MAX_JOBS}, got {jobs}")
+    cluster = getattr(args, "cluster", None)
+    if cluster is not None:
+        check_cluster_address(cluster)
+    if getattr(args, "top", 0) < 0:
+        raise HpstudioError(f"--top: expected a number of rows ≥ 0 (0: all), got {args.top}")
+    trial = getattr(args, "trial", None)
+    if trial is not None and trial < 0:
+        raise HpstudioError(f"--trial: expected a trial number ≥ 0, got {trial}")
+    for attribute, option in _OUTPUTS.get(args.command or "", ()):
+        value = getattr(args, attribute, None)
+        if value is not None:
+            check_output_path(option, value)
+
+
+_SCHEDULER_ADDRESS = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^\s/]+:\d{1,5}$")
+
+
+def check_cluster_address(text: str) -> None:
+    """``local``, ``local:N`` or a scheduler address with its port, before connecting."""
+    from hpstudio.core.cluster import parse_cluster_address
+
+    address = parse_cluster_address(text)
+    if address.scheduler is not None and not _SCHEDULER_ADDRESS.match(address.scheduler):
+        raise HpstudioError(f"--cluster {text}: not a scheduler address; write "
+                            "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786) or local:N")
+
+
+def check_output_path(option: str, value: str) -> None:
+    """The file ``value`` can be created or replaced: its folder exists and it is no folder."""
+    if not value.strip():
+        raise HpstudioError(f"{option}: empty file name; give a path such as results/out.csv")
+    path = Path(value)
+    if path.is_dir():
+        raise HpstudioError(f"{option}: {path} is a folder; give a file name inside it, "
+                            f"e.g. {path / ('out' + _example_suffix(option))}")
+    folder = path.parent
+    if not folder.exists():
+        missing = folder  # name the outermost missing folder, the one to create first
+        while missing.parent != missing and not missing.parent.exists():
+            missing = missing.parent
+        needed = f" (nor {folder})" if missing != folder else ""
+        raise HpstudioError(f"{option}: the folder {missing} does not exist{needed}; create "
+                            "it first or choose another path")
+    if not folder.is_dir():
+        raise HpstudioError(f"{option}: {folder} is a file, not a folder; choose another path")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise HpstudioError(f"{option}: no permission to write {path}; choose another path")
+
+
+def _example_suffix(option: str) -> str:
+    return {"--csv": ".csv", "-o": ".json", "--model": ".skops", "--screenshot": ".png"}[option]
 
 
 def gui_main(argv: Sequence[str] | None = None) -> int:
@@ -416,7 +497,8 @@ def cmd_trials(args: argparse.Namespace) -> int:
     store = _store(args)
     study_id = store.resolve(args.study)
     trials = store.load_trials(study_id)
-    write_trials_csv(args.csv, trials)
+    with _writing("--csv", args.csv):
+        write_trials_csv(args.csv, trials)
     print(f"wrote {len(trials)} trials to {args.csv}")
     return 0
 
@@ -431,15 +513,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     trial = export.pick_trial(store.load_trials(study.id), args.trial)
     if args.output:
         fmt = args.format or ("python" if args.output.endswith(".py") else "json")
-        if fmt == "python":
-            Path(args.output).write_text(export.python_snippet(study, trial), encoding="utf-8")
-        else:
-            export.write_params_json(args.output, study, trial)
+        with _writing("-o", args.output):
+            if fmt == "python":
+                Path(args.output).write_text(export.python_snippet(study, trial),
+                                             encoding="utf-8")
+            else:
+                export.write_params_json(args.output, study, trial)
         print(f"wrote trial {trial.number}'s parameters to {args.output} ({fmt})")
     if args.model:
-        sidecar = export.refit_model(study, trial, args.model, args.allow_package)
+        with _writing("--model", args.model):
+            sidecar = export.refit_model(study, trial, args.model, args.allow_package)
         print(f"refitted trial {trial.number} on all data: {args.model} (details in {sidecar})")
     return 0
+
+
+@contextlib.contextmanager
+def _writing(option: str, path: str) -> Iterator[None]:
+    """An output file that cannot be written (disk full, read-only) as a one-line error."""
+    try:
+        yield
+    except OSError as exc:
+        raise HpstudioError(f"{option}: cannot write {path}: "
+                            f"{exc.strerror or type(exc).__name__}") from None
 
 
 def _fmt(value: Any) -> str:

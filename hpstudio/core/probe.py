@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpstudio.core.errors import SpecError
-from hpstudio.core.space import Dimension, FloatRange, IntRange, SubSpace, Values, space_size
-
-# Above this many points an int range's exact grid (rounded, de-duplicated) is approximated.
-_EXACT_INT_GRID_LIMIT = 100_000
+from hpstudio.core.space import Dimension, FloatRange, SubSpace, Values, space_size
 
 
 @dataclass(frozen=True)
@@ -51,22 +48,7 @@ class PlannedWork:
 
 def dimension_grid_size(name: str, dim: Dimension) -> int:
     """Points a dimension contributes to a grid, computed without materialising the grid."""
-    if isinstance(dim, Values):
-        return len(dim.values)
-    if isinstance(dim, IntRange):
-        width = dim.high - dim.low + 1
-        if dim.step is not None:
-            return len(range(dim.low, dim.high + 1, dim.step))
-        if dim.num is None:
-            return width
-        if dim.num <= _EXACT_INT_GRID_LIMIT:
-            return len(dim.grid(name))  # rounding may merge points: count them exactly
-        return min(dim.num, width)
-    if dim.step is not None:
-        return math.floor((dim.high - dim.low) / dim.step + 1e-9) + 1
-    if dim.num is None:
-        dim.grid(name)  # raises the SpecError that explains `num` / `step`
-    return int(dim.num or 0)
+    return dim.grid_count(name)
 
 
 def grid_candidates(subspaces: Sequence[SubSpace]) -> int:
@@ -113,14 +95,17 @@ def probe_fit_seconds(spec: Any, dataset: Any, allowed_packages: Iterable[str] =
 
     Uses the same estimator construction, preprocessing and splitter as the workers, so the
     estimate reflects what a trial really costs. Errors from the fit propagate: a candidate
-    that cannot even be fitted is worth telling the user about before the study starts.
+    that cannot even be fitted is worth telling the user about before the study starts. A
+    study that cannot succeed on the data (more folds than rows) raises SpecError first.
     """
     from hpstudio.core.estimators import resolve_estimator_class
     from hpstudio.core.evaluate import build_estimator, context_for, fold_inputs, make_splitter
+    from hpstudio.core.feasibility import check_feasible
 
     if not spec.space:
         raise SpecError("space: give at least one sub-space before estimating its cost")
     cls = resolve_estimator_class(spec.estimator.cls, allowed_packages)
+    check_feasible(spec, dataset, allowed_packages)  # its reason, not the splitter's error
     context = context_for(spec, dataset, cls, tuple(allowed_packages))
     train, test = next(iter(make_splitter(context, dataset.y).split(dataset.X, dataset.y)))
     estimator, X_train, y_train, X_test, y_test = fold_inputs(

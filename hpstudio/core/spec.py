@@ -1,7 +1,10 @@
 """The study spec: the one document the GUI edits, the CLI runs and the history stores.
 
 Parsing is strict: every error names the offending key and what would be allowed, so a
-user can fix a spec from the message alone.
+user can fix a spec from the message alone. Whatever parses also saves: ``to_dict`` then
+``from_dict`` (through TOML or JSON) gives back an equal spec, so the parser refuses what
+either format cannot carry (NaN, dates, integers beyond 64 bits, text that is not Unicode).
+Numbers are bounded where a huge one could only hang or exhaust memory later.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
+import reprlib
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,7 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from hpstudio.core.errors import SpecError
-from hpstudio.core.space import Dimension, FloatRange, IntRange, SubSpace, Values, grid_size
+from hpstudio.core.space import (
+    MAX_GRID_CANDIDATES,
+    Dimension,
+    FloatRange,
+    IntRange,
+    SubSpace,
+    Values,
+    check_grid,
+    grid_size,
+    step_count,
+)
 
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 STRATEGIES = ("grid", "random", "bayes")
@@ -24,6 +39,16 @@ SURROGATES = ("GP", "RF", "ET", "GBRT")
 ACQUISITIONS = ("gp_hedge", "EI", "PI", "LCB")
 INITIAL_GENERATORS = ("random", "sobol", "lhs", "halton")
 NONE_TOKEN = "None"  # TOML has no null; the string "None" stands for Python's None
+
+MAX_TRIALS = 1_000_000  # n_trials, patience and initial_points; as many as a grid may have
+MAX_FOLDS = 1000
+MAX_SEED = 2**32 - 1  # NumPy's RandomState (scikit-learn, scikit-optimize) takes no more
+MAX_TIME_LIMIT = 366 * 24 * 3600  # a year of wall clock, in seconds
+MAX_INT_BOUND = 2**53  # range bounds: whole numbers a float holds exactly
+MAX_INT_VALUE = 2**63 - 1  # values and fixed parameters: what SQLite and NumPy store
+MAX_NAME_LENGTH = 1000
+MAX_NESTING = 32  # lists and tables inside a value
+MAX_SPEC_BYTES = 10 * 2**20  # a spec is a short text file; refuse to read a huge one
 
 
 @dataclass(frozen=True)
@@ -99,15 +124,32 @@ class StudySpec:
     def from_file(cls, path: str | Path) -> StudySpec:
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            if path.exists() and not path.is_file():
+                raise SpecError(f"{path} is not a file; give the path of a .toml or .json spec")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_SPEC_BYTES + 1)
         except FileNotFoundError:
             raise SpecError(f"spec file not found: {path}") from None
         except OSError as exc:
-            raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
+            raise SpecError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
+        if len(data) > MAX_SPEC_BYTES:
+            raise SpecError(f"{path} is larger than {MAX_SPEC_BYTES // 2**20} MB; "
+                            "a study spec is a short text file")
         try:
-            raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise SpecError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SpecError(
+                f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                "save the spec as UTF-8"
+            ) from None
+        is_json = path.suffix.lower() == ".json"
+        try:
+            raw = json.loads(text) if is_json else tomllib.loads(text)
+        except RecursionError:
+            raise SpecError(f"{path}: nested too deeply to read") from None
+        except ValueError as exc:  # JSONDecodeError, TOMLDecodeError, over-long integers
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SpecError(f"{path}: not valid {'JSON' if is_json else 'TOML'}: {first}") from None
         return cls.from_dict(raw, base_dir=path.resolve().parent, default_name=path.stem)
 
     @classmethod
@@ -117,8 +159,7 @@ class StudySpec:
         if not isinstance(raw, Mapping):
             raise SpecError("the spec must be a table of keys (TOML) or an object (JSON)")
         _no_unknown_keys("", raw, {"name", "data", "estimator", "space", "cv", "scoring", "search"})
-        name = raw.get("name", default_name)
-        _expect_type("name", name, str)
+        name = _parse_name(raw.get("name", default_name))
         for required in ("data", "estimator", "space"):
             if required not in raw:
                 raise SpecError(f"missing [{required}] section")
@@ -134,12 +175,12 @@ class StudySpec:
 
     # ----- writing -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k in ("builtin", "csv", "target") if (v := getattr(self.data, k))}
+        data = {k: v for k in ("builtin", "csv", "target")
+                if (v := getattr(self.data, k)) is not None}
         out: dict[str, Any] = {
             "name": self.name,
             "data": data,
-            "estimator": {"class": self.estimator.cls,
-                          "fixed": _encode(dict(self.estimator.fixed))},
+            "estimator": {"class": self.estimator.cls, "fixed": _encode(self.estimator.fixed)},
             "space": [{n: dimension_to_raw(d) for n, d in sub.items()} for sub in self.space],
             "cv": _drop_none({"folds": self.cv.folds, "shuffle": self.cv.shuffle,
                               "seed": self.cv.seed}),
@@ -182,10 +223,27 @@ class StudySpec:
         return int(min(n, size)) if math.isfinite(size) else n
 
     # ----- validation against the estimator and scikit-learn ---------------------------
+    def check(self) -> None:
+        """Refuse what cannot run, without importing any estimator (cheap, for the editor).
+
+        A spec built in code or by the editor skips the parser, so it is put through the
+        parser's rules here; and a grid search must be small enough to list its candidates.
+        """
+        StudySpec.from_dict(self.to_dict(), base_dir=self.data.base_dir)
+        if self.search.strategy == "grid":
+            check_grid(self.space)  # also explains float ranges without num/step
+
+    def check_feasible(self, dataset: Any, allowed_packages: Iterable[str] = ()) -> None:
+        """Refuse a study that cannot succeed on this data (more folds than rows, ...)."""
+        from hpstudio.core.feasibility import check_feasible
+
+        check_feasible(self, dataset, allowed_packages)
+
     def validate(self, allowed_packages: Iterable[str] = ()) -> type:
         """Check names against the real estimator and scorers; return the estimator class."""
         from hpstudio.core.estimators import default_params, resolve_estimator_class
 
+        self.check()
         cls = resolve_estimator_class(self.estimator.cls, allowed_packages)
         try:
             valid = set(cls().get_params(deep=True))
@@ -215,12 +273,21 @@ class StudySpec:
                     f"{_did_you_mean(self.scoring.metric, names)}; any name from "
                     "sklearn.metrics.get_scorer_names() is allowed"
                 )
-        if self.search.strategy == "grid":
-            grid_size(self.space)  # raises for float ranges without num/step
         return cls
 
 
 # ----- section parsers -----------------------------------------------------------------
+
+
+def _parse_name(name: Any) -> str:
+    _expect_type("name", name, str)
+    _check_text("name", name)
+    if not name.strip():
+        raise SpecError("name: empty; give the study a name, e.g. name = \"svc-digits\"")
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise SpecError(f"name: {_show(name)} is not a usable study name; use at most "
+                        f"{MAX_NAME_LENGTH} printable characters on one line")
+    return name
 
 
 def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
@@ -233,16 +300,23 @@ def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
         _expect_type("data.builtin", builtin, str)
         if builtin not in BUILTIN_DATASETS:
             raise SpecError(
-                f"data.builtin: unknown dataset {builtin!r}; choose one of "
+                f"data.builtin: unknown dataset {_show(builtin)}; choose one of "
                 f"{', '.join(BUILTIN_DATASETS)}"
             )
         if target is not None:
             raise SpecError("data.target: only a CSV needs a target column")
     else:
         _expect_type("data.csv", csv, str)
+        _check_text("data.csv", csv)
+        if not csv.strip() or "\0" in csv:
+            raise SpecError(f"data.csv: {_show(csv)} is not a file path; give the CSV file, "
+                            "e.g. csv = \"houses.csv\" (relative to the spec file)")
         if target is None:
             raise SpecError("data.target: a CSV needs the name of its target column")
         _expect_type("data.target", target, str)
+        _check_text("data.target", target)
+        if not target:
+            raise SpecError("data.target: empty; give the name of the CSV's target column")
     return DataSpec(builtin, csv, target, str(base_dir) if base_dir else None)
 
 
@@ -252,9 +326,12 @@ def _parse_estimator(raw: Any) -> EstimatorSpec:
     if "class" not in raw:
         raise SpecError("estimator.class: missing; e.g. class = 'sklearn.svm.SVC'")
     _expect_type("estimator.class", raw["class"], str)
+    _check_text("estimator.class", raw["class"])
     fixed = raw.get("fixed", {})
     _expect_type("estimator.fixed", fixed, Mapping)
-    return EstimatorSpec(raw["class"], {k: _decode(v) for k, v in fixed.items()})
+    _check_names("estimator.fixed", fixed)
+    return EstimatorSpec(raw["class"], {name: _decode(f"estimator.fixed.{_label(name)}", value)
+                                        for name, value in fixed.items()})
 
 
 def _parse_space(raw: Any) -> tuple[SubSpace, ...]:
@@ -267,7 +344,8 @@ def _parse_space(raw: Any) -> tuple[SubSpace, ...]:
         _expect_type(f"space[{index}]", sub, Mapping)
         if not sub:
             raise SpecError(f"space[{index}]: empty sub-space; add at least one hyperparameter")
-        subspaces.append({name: parse_dimension(f"space[{index}].{name}", value)
+        _check_names(f"space[{index}]", sub)
+        subspaces.append({name: parse_dimension(f"space[{index}].{_label(name)}", value)
                           for name, value in sub.items()})
     return tuple(subspaces)
 
@@ -277,39 +355,48 @@ def parse_dimension(key: str, raw: Any) -> Dimension:
     if isinstance(raw, list | tuple):
         if not raw:
             raise SpecError(f"{key}: empty list; give at least one value")
-        return Values(tuple(_decode(v) for v in raw))
+        return Values(tuple(_decode(f"{key}[{i}]", v) for i, v in enumerate(raw)))
     if isinstance(raw, Mapping):
-        _no_unknown_keys(key, raw, {"low", "high", "log", "num", "step"})
-        if "low" not in raw or "high" not in raw:
-            raise SpecError(f"{key}: a range needs both `low` and `high`")
-        low, high = raw["low"], raw["high"]
-        for bound, value in (("low", low), ("high", high)):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise SpecError(f"{key}.{bound}: expected a number, got {_describe(value)}")
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise SpecError(f"{key}: bounds must be finite numbers")
-        if low > high:
-            raise SpecError(f"{key}: low ({low}) is greater than high ({high}); swap them")
-        log = raw.get("log", False)
-        _expect_type(f"{key}.log", log, bool)
-        if log and low <= 0:
-            raise SpecError(f"{key}: a log range needs low > 0 (got {low})")
-        num, step = raw.get("num"), raw.get("step")
-        if num is not None and (isinstance(num, bool) or not isinstance(num, int) or num < 1):
-            raise SpecError(f"{key}.num: expected a whole number ≥ 1, got {_describe(num)}")
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int | float)
-                                 or step <= 0):
-            raise SpecError(f"{key}.step: expected a number > 0, got {_describe(step)}")
-        if num is not None and step is not None:
-            raise SpecError(f"{key}: give `num` or `step`, not both")
-        if isinstance(low, int) and isinstance(high, int) and not isinstance(step, float):
-            return IntRange(low, high, log=log, num=num, step=step)
-        return FloatRange(float(low), float(high), log=log, num=num,
-                          step=None if step is None else float(step))
+        return _parse_range(key, raw)
     raise SpecError(
         f"{key}: expected a list of values like [1, 10] or a range like {{ low = 1, high = 10 }}, "
         f"got {_describe(raw)}; to pin one value put it in [estimator] fixed"
     )
+
+
+def _parse_range(key: str, raw: Mapping[str, Any]) -> IntRange | FloatRange:
+    _no_unknown_keys(key, raw, {"low", "high", "log", "num", "step"})
+    if "low" not in raw or "high" not in raw:
+        raise SpecError(f"{key}: a range needs both `low` and `high`")
+    low, high = raw["low"], raw["high"]
+    for bound, value in (("low", low), ("high", high)):
+        _expect_bound(f"{key}.{bound}", value)
+    if low > high:
+        raise SpecError(f"{key}: low ({low}) is greater than high ({high}); swap them")
+    log = raw.get("log", False)
+    _expect_type(f"{key}.log", log, bool)
+    if log and low <= 0:
+        raise SpecError(f"{key}: a log range needs low > 0 (got {low})")
+    num, step = raw.get("num"), raw.get("step")
+    if num is not None:
+        _expect_int(f"{key}.num", num, 1, MAX_GRID_CANDIDATES,
+                    "the most points a grid may have")
+    if step is not None:
+        _expect_bound(f"{key}.step", step)
+        if step <= 0:
+            raise SpecError(f"{key}.step: expected a number > 0, got {_describe(step)}")
+    if num is not None and step is not None:
+        raise SpecError(f"{key}: give `num` or `step`, not both")
+    if isinstance(low, int) and isinstance(high, int) and not isinstance(step, float):
+        return IntRange(low, high, log=log, num=num, step=step)
+    low, high = float(low), float(high)
+    if not math.isfinite(high - low):
+        raise SpecError(f"{key}: the range [{low:g}, {high:g}] is too wide to search (its width "
+                        "overflows a float); narrow it, or use log = true for positive values")
+    if step is not None and step_count(low, high, float(step)) > MAX_GRID_CANDIDATES:
+        raise SpecError(f"{key}.step: {step:g} over [{low:g}, {high:g}] makes more than "
+                        f"{MAX_GRID_CANDIDATES:,} points; use a larger `step` or `num`")
+    return FloatRange(low, high, log=log, num=num, step=None if step is None else float(step))
 
 
 def dimension_to_raw(dim: Dimension) -> Any:
@@ -329,13 +416,12 @@ def _parse_cv(raw: Any) -> CVSpec:
     _expect_type("cv", raw, Mapping)
     _no_unknown_keys("cv", raw, {"folds", "shuffle", "seed"})
     folds = raw.get("folds", 5)
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
-        raise SpecError(f"cv.folds: expected a whole number ≥ 2, got {_describe(folds)}")
+    _expect_int("cv.folds", folds, 2, MAX_FOLDS, "the most folds allowed; 5 or 10 is usual")
     shuffle = raw.get("shuffle", False)
     _expect_type("cv.shuffle", shuffle, bool)
     seed = raw.get("seed")
     if seed is not None:
-        _expect_int("cv.seed", seed)
+        _expect_int("cv.seed", seed, 0, MAX_SEED, _SEED_LIMIT)
     return CVSpec(folds, shuffle, seed)
 
 
@@ -347,9 +433,17 @@ def _parse_scoring(raw: Any) -> ScoringSpec:
     metric = raw.get("metric")
     if metric is not None:
         _expect_type("scoring.metric", metric, str)
+        _check_text("scoring.metric", metric)
+        if not metric:
+            raise SpecError("scoring.metric: empty; give a scorer name such as 'accuracy', "
+                            "or leave the key out for the estimator's own score")
     train = raw.get("train_score", False)
     _expect_type("scoring.train_score", train, bool)
     return ScoringSpec(metric, train)
+
+
+_SEED_LIMIT = "the largest seed NumPy accepts"
+_TRIALS_LIMIT = "the most trials a study may run"
 
 
 def _parse_search(raw: Any) -> SearchSpec:
@@ -360,39 +454,69 @@ def _parse_search(raw: Any) -> SearchSpec:
     _expect_choice("search.strategy", strategy, STRATEGIES)
     n_trials = raw.get("n_trials")
     if n_trials is not None:
-        _expect_int("search.n_trials", n_trials, minimum=1)
+        _expect_int("search.n_trials", n_trials, 1, MAX_TRIALS, _TRIALS_LIMIT)
     elif strategy != "grid":
         n_trials = 50
-    for key in ("seed", "patience"):
-        if raw.get(key) is not None:
-            _expect_int(f"search.{key}", raw[key], minimum=0 if key == "seed" else 1)
+    seed, patience = raw.get("seed"), raw.get("patience")
+    if seed is not None:
+        _expect_int("search.seed", seed, 0, MAX_SEED, _SEED_LIMIT)
+    if patience is not None:
+        _expect_int("search.patience", patience, 1, MAX_TRIALS, _TRIALS_LIMIT)
     time_limit = raw.get("time_limit")
-    if time_limit is not None and (isinstance(time_limit, bool)
-                                   or not isinstance(time_limit, int | float) or time_limit <= 0):
-        raise SpecError(f"search.time_limit: expected seconds > 0, got {_describe(time_limit)}")
+    if time_limit is not None:
+        _expect_bound("search.time_limit", time_limit, what="seconds")
+        if time_limit <= 0:
+            raise SpecError(f"search.time_limit: expected seconds > 0, got {_describe(time_limit)}")
+        if time_limit > MAX_TIME_LIMIT:
+            raise SpecError(f"search.time_limit: {time_limit:g} s is more than a year "
+                            f"({MAX_TIME_LIMIT:,} s); leave it out for no time limit")
     surrogate = raw.get("surrogate", "GP")
     _expect_choice("search.surrogate", surrogate, SURROGATES)
     acquisition = raw.get("acquisition", "gp_hedge")
     _expect_choice("search.acquisition", acquisition, ACQUISITIONS)
     initial_points = raw.get("initial_points", 10)
-    _expect_int("search.initial_points", initial_points, minimum=1)
+    _expect_int("search.initial_points", initial_points, 1, MAX_TRIALS, _TRIALS_LIMIT)
     generator = raw.get("initial_generator", "random")
     _expect_choice("search.initial_generator", generator, INITIAL_GENERATORS)
-    return SearchSpec(strategy, n_trials, raw.get("seed"),
-                      None if time_limit is None else float(time_limit), raw.get("patience"),
-                      surrogate, acquisition, initial_points, generator)
+    return SearchSpec(strategy, n_trials, seed, None if time_limit is None else float(time_limit),
+                      patience, surrogate, acquisition, initial_points, generator)
 
 
-# ----- helpers ---------------------------------------------------------------------------
+# ----- values: what TOML and JSON can both carry ---------------------------------------------
 
 
-def _decode(value: Any) -> Any:
-    return None if value == NONE_TOKEN else value
+def _decode(key: str, value: Any, depth: int = 0) -> Any:
+    """A value as the spec means it: "None" is None; refuse what could not be saved again."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        _check_text(key, value)
+        return None if value == NONE_TOKEN else value
+    if isinstance(value, int):
+        if abs(value) > MAX_INT_VALUE:
+            raise SpecError(f"{key}: {_show(value)} does not fit in 64 bits; "
+                            "use a smaller number")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(f"{key}: {value} is not a finite number; give a real value")
+        return value
+    if depth >= MAX_NESTING and isinstance(value, list | tuple | Mapping):
+        raise SpecError(f"{key}: nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, list | tuple):
+        return [_decode(f"{key}[{i}]", v, depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        _check_names(key, value, empty_ok=True)
+        return {k: _decode(f"{key}.{_label(k)}", v, depth + 1) for k, v in value.items()}
+    raise SpecError(f"{key}: expected a number, text, true/false, a list or a table, "
+                    f"got {_describe(value)}")
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
     return NONE_TOKEN if value is None else value
 
 
@@ -400,10 +524,46 @@ def _drop_none(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if v is not None}
 
 
+# ----- checks and messages -------------------------------------------------------------------
+
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 60
+_SHOW.maxlong = 40
+_SHOW.maxlevel = 3
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,59}")
+
+
+def _show(value: Any) -> str:
+    """A short one-line repr for messages (strings, lists and numbers of any size)."""
+    return _SHOW.repr(value)
+
+
+def _label(key: Any) -> str:
+    """A key as it appears in a message: plain names as they are, anything else quoted."""
+    return key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else _show(key)
+
+
 def _describe(value: Any) -> str:
     kind = {str: "a string", bool: "a boolean", int: "a whole number", float: "a number",
             list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
-    return f"{value!r} ({kind})"
+    return f"{_show(value)} ({kind})"
+
+
+def _check_text(key: str, text: str) -> None:
+    """Refuse text that no UTF-8 file can hold (lone surrogates, from JSON escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SpecError(f"{key}: {_show(text)} is not valid Unicode text") from None
+
+
+def _check_names(section: str, raw: Mapping[Any, Any], empty_ok: bool = False) -> None:
+    for name in raw:
+        if not isinstance(name, str):
+            raise SpecError(f"{section}: names must be text, got {_describe(name)}")
+        _check_text(section, name)
+        if not name and not empty_ok:
+            raise SpecError(f"{section}: a parameter needs a name (found an empty one)")
 
 
 def _expect_type(key: str, value: Any, kind: type | tuple[type, ...]) -> None:
@@ -412,30 +572,41 @@ def _expect_type(key: str, value: Any, kind: type | tuple[type, ...]) -> None:
         raise SpecError(f"{key}: expected {wanted}, got {_describe(value)}")
 
 
-def _expect_int(key: str, value: Any, minimum: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or (
-        minimum is not None and value < minimum
-    ):
-        floor = f" ≥ {minimum}" if minimum is not None else ""
-        raise SpecError(f"{key}: expected a whole number{floor}, got {_describe(value)}")
+def _expect_int(key: str, value: Any, minimum: int, maximum: int, why: str) -> None:
+    """A whole number in [minimum, maximum]; ``why`` explains the maximum to the user."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SpecError(f"{key}: expected a whole number ≥ {minimum}, got {_describe(value)}")
+    if value > maximum:
+        raise SpecError(f"{key}: {_show(value)} is more than {maximum:,}, {why}")
+
+
+def _expect_bound(key: str, value: Any, what: str = "a number") -> None:
+    """A finite number that converts to a float exactly enough (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(f"{key}: expected {what}, got {_describe(value)}")
+    if isinstance(value, int) and abs(value) > MAX_INT_BOUND:
+        raise SpecError(f"{key}: {_show(value)} is too large for a whole number here "
+                        f"(at most ±{MAX_INT_BOUND:,}); write it as a float such as 1e16")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(f"{key}: expected a finite number, got {value}")
 
 
 def _expect_choice(key: str, value: Any, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise SpecError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+    if not isinstance(value, str) or value not in choices:
+        raise SpecError(f"{key}: {_show(value)} is not one of {', '.join(choices)}")
 
 
 def _no_unknown_keys(section: str, raw: Mapping[str, Any], allowed: set[str]) -> None:
     for key in raw:
         if key not in allowed:
-            where = f"{section}.{key}" if section else key
+            where = f"{section}.{_label(key)}" if section else _label(key)
+            hint = _did_you_mean(key, allowed) if isinstance(key, str) else ""
             raise SpecError(
-                f"{where}: unknown key{_did_you_mean(key, allowed)}; allowed here: "
-                f"{', '.join(sorted(allowed))}"
+                f"{where}: unknown key{hint}; allowed here: {', '.join(sorted(allowed))}"
             )
 
 
 def _did_you_mean(name: str, options: Iterable[str]) -> str:
     by_lower = {option.lower(): option for option in options}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(name.lower()[:100], list(by_lower), n=1, cutoff=0.5)
     return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""

@@ -128,6 +128,7 @@ class StudyRunner:
         assert spec is not None
         estimator_class = spec.validate(self.allowed_packages)
         dataset = load_dataset(spec.data)
+        spec.check_feasible(dataset, self.allowed_packages)
         fingerprint = dataset.fingerprint()
         context = context_for(spec, dataset, estimator_class, self.allowed_packages)
         n_splits = count_splits(context, dataset)

@@ -107,3 +107,16 @@ def test_estimate_spreads_fits_over_workers() -> None:
 ])
 def test_durations_read_naturally(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_probe_of_an_infeasible_study_says_why(demo: StudySpec) -> None:
+    from dataclasses import replace
+
+    from hpstudio.core.spec import CVSpec
+
+    iris = load_builtin("iris")
+    spec = replace(demo, estimator=replace(demo.estimator, cls="sklearn.tree."
+                                           "DecisionTreeClassifier"),
+                   space=({"max_depth": Values((2,))},), cv=CVSpec(folds=60))
+    with pytest.raises(SpecError, match="smallest class 0 has 50 members; use at most 50 folds"):
+        probe_fit_seconds(spec, iris)

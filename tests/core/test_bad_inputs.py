@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import tomli_w
-from hpstudio.core.store import HistoryStore
+from hpstudio.core.storage import HistoryStore
 
 from hpstudio.cli import main
 

@@ -294,7 +294,7 @@ def make_executor(args: argparse.Namespace) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from hpstudio.core.records import StudyStatus
     from hpstudio.core.spec import StudySpec
-    from hpstudio.core.study import StudyRunner
+    from hpstudio.core.study import StudyRunner, resumable_study
 
     store = _store(args)
     study_id: int | None = None
@@ -304,7 +304,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         spec = StudySpec.from_file(demo_spec_path() if args.command == "demo" else args.spec)
         if not getattr(args, "new", False):
-            study_id = _resumable(store, spec)
+            study_id = resumable_study(store, spec)
             if study_id is not None:
                 spec = None
     if study_id is not None:
@@ -379,21 +379,6 @@ class _StopOnSigterm:
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         self.received = True
         self.runner.stop(TERMINATED_REASON)
-
-
-def _resumable(store: Any, spec: Any) -> int | None:
-    """The newest study with this name and the same spec, if it did not finish."""
-    from hpstudio.core.errors import StudyNotFound
-    from hpstudio.core.records import StudyStatus
-
-    try:
-        study_id = store.resolve(spec.name)
-    except StudyNotFound:
-        return None
-    row = store.get_study(study_id)
-    if row.status in (StudyStatus.INTERRUPTED, StudyStatus.STOPPED) and row.spec == spec.to_dict():
-        return study_id
-    return None
 
 
 class _Progress:

@@ -53,6 +53,11 @@ class Executor(ABC):
         Its running folds may still be reported; the study loop ignores them. A backend
         that cannot cancel single tasks leaves them to run."""
 
+    def abandon_running(self) -> None:
+        """Stop now: drop queued folds and stop waiting for running ones (their results
+        are never reported); a backend kills the workers running them where it can."""
+        self.cancel_pending()
+
     def close(self) -> None:  # noqa: B027 - optional: not every backend holds resources
         """Release what ``start`` set up (files, connections)."""
 
@@ -146,6 +151,12 @@ class LocalExecutor(Executor):
         for future, task in list(self._futures.items()):
             if task.trial_number == number and task.rung == rung and future.cancel():
                 del self._futures[future]
+
+    def abandon_running(self) -> None:
+        self.cancel_pending()
+        if self._futures and self._pool is not None:
+            self._pool.shutdown(wait=False, kill_workers=True)
+        self._futures.clear()
 
     def close(self) -> None:
         """Drop queued folds; give running ones ``STOP_GRACE_SECONDS``, then kill the workers.

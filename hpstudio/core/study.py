@@ -92,6 +92,7 @@ class StudyRunner:
         self.allowed_packages = tuple(allowed_packages)
         self._stop_reason: str | None = None
         self._stop = threading.Event()
+        self._stop_now = threading.Event()
         self._resume = threading.Event()
         self._resume.set()
 
@@ -103,10 +104,14 @@ class StudyRunner:
     def resume(self) -> None:
         self._resume.set()
 
-    def stop(self, reason: str = "stopped by user") -> None:
+    def stop(self, reason: str = "stopped by user", *, now: bool = False) -> None:
+        """Start no new folds; running ones get a grace period to finish, unless ``now``
+        (then their workers are stopped at once and their folds are not saved)."""
         if not self._stop.is_set():
             self._stop_reason = reason
             self._stop.set()
+        if now:
+            self._stop_now.set()
         self._resume.set()
 
     @property
@@ -211,6 +216,11 @@ class StudyRunner:
             if self._stop.is_set():
                 executor.cancel_pending()
                 stopping_since = stopping_since or time.monotonic()
+                if self._stop_now.is_set() and executor.in_flight:
+                    self._log(f"stopped now: {executor.in_flight} folds in flight were dropped",
+                              "warning")
+                    executor.abandon_running()
+                    return StudyStatus.STOPPED, self._stop_reason
                 if time.monotonic() - stopping_since > STOP_GRACE_SECONDS:
                     self._log(f"stopped without waiting for {executor.in_flight} folds still "
                               f"running after {STOP_GRACE_SECONDS:g} s", "warning")
@@ -337,6 +347,23 @@ class _Heartbeat:
         finally:
             if store is not self._store:
                 store.close()
+
+
+def resumable_study(store: HistoryRepository, spec: StudySpec) -> int | None:
+    """The newest study of this name and the very same spec, if it stopped before its end.
+
+    Running a spec again goes on with such a study (the command line and the app's Start
+    alike) instead of piling up copies of it; a finished study is never reopened."""
+    from hpstudio.core.errors import StudyNotFound
+
+    try:
+        study_id = store.resolve(spec.name)
+    except StudyNotFound:
+        return None
+    row = store.get_study(study_id)
+    if row.status in (StudyStatus.INTERRUPTED, StudyStatus.STOPPED) and row.spec == spec.to_dict():
+        return study_id
+    return None
 
 
 def make_trial(study_id: int, candidate: Candidate, folds: list[FoldResult], *,

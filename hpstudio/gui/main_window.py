@@ -84,6 +84,8 @@ _HISTORY_SHORTCUTS = {"actionCompareStudies": "Ctrl+Shift+C", "actionRefine": "C
 _DOCK_SHORTCUTS = {"editorDock": "Ctrl+1", "plotsDock": "Ctrl+2", "logDock": "Ctrl+3"}
 _PAUSE_TIP = "Finish the folds in flight and start no new ones (F6 again resumes)"
 _CONTINUE_TIP = "Carry on with the paused study"
+_STOP_TIP = "Stop the study: queued folds are dropped, running ones finish and are saved"
+_STOP_NOW_TIP = "Stop now: drop the folds still running (their work is lost) and end the study"
 _RESUMABLE = frozenset({StudyStatus.STOPPED, StudyStatus.INTERRUPTED, StudyStatus.FAILED})
 _CLOCK_MS = 1000
 
@@ -309,9 +311,7 @@ class MainWindow(QMainWindow):
                                           "Carry on with the stopped or interrupted study "
                                           "shown, from where it ended", self._resume_any,
                                           icon="start", shortcut="F7")
-        self.stop_action = self._action("actionStop", "S&top",
-                                        "Stop the study: queued folds are dropped, running "
-                                        "ones finish and are saved", self.stop_study,
+        self.stop_action = self._action("actionStop", "S&top", _STOP_TIP, self.stop_study,
                                         icon="stop", shortcut="Shift+F5")
         self.about_action = self._action("actionAbout", "&About hpstudio",
                                          "Versions of hpstudio and its libraries", self.about,
@@ -640,6 +640,17 @@ class MainWindow(QMainWindow):
         except HpstudioError as exc:
             self.show_error("Cannot start the study", str(exc))
             return False
+        from hpstudio.core.study import resumable_study  # the core loop, not at start-up
+
+        try:
+            earlier = resumable_study(self.history_store(), spec)
+        except HpstudioError:
+            earlier = None
+        if earlier is not None:  # as `hpstudio run` does: go on instead of starting over
+            self.log_panel.log(f"resuming study #{earlier} {spec.name!r}: it has this name and "
+                               "spec and stopped before its end (give the study another name "
+                               "to start afresh)")
+            return self.resume_study(earlier)
         self.current_study_id = None
         self._resumable_id = None
         self._clear_results(spec)
@@ -681,10 +692,18 @@ class MainWindow(QMainWindow):
             self.pause_study()
 
     def stop_study(self, reason: str = "stopped by user") -> None:
-        if self.runner is not None and not self.runner.stop_requested:
+        """Stop: running folds finish and are saved. Asked again while stopping, it stops
+        now: the folds in flight are dropped and their workers stopped."""
+        if self.runner is None:
+            return
+        if self.runner.stop_requested:
+            self.runner.stop(reason, now=True)
+            self.statusBar().showMessage("stopping now: the folds in flight are dropped")
+        else:
             self.runner.stop(reason)
-            self.statusBar().showMessage("stopping: waiting for the folds in flight…")
-            self._update_actions()
+            self.statusBar().showMessage("stopping: waiting for the folds in flight "
+                                         "(Stop again to stop now)…")
+        self._update_actions()
 
     def _resume_any(self) -> None:
         if self.runner is None and self._resumable_id is not None:
@@ -1056,7 +1075,9 @@ class MainWindow(QMainWindow):
         resumable = not running and self._resumable_id is not None
         self.resume_action.setEnabled(resumable)
         self.resume_action.setVisible(resumable)
-        self.stop_action.setEnabled(running and not stopping)
+        self.stop_action.setEnabled(running)
+        self.stop_action.setText("Stop &now" if stopping else "S&top")
+        _set_tips(self.stop_action, _STOP_NOW_TIP if stopping else _STOP_TIP)
         for action in (self.new_action, self.open_action, self.open_history_action):
             action.setEnabled(not running)
         self.edit_copy_action.setEnabled(not running and self._viewing_stored)

@@ -139,12 +139,12 @@ class _Worker(QObject):
             if self._core is not None:
                 self._core.resume()
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: str, now: bool = False) -> None:
         with self._lock:
             if self._stop_reason is None:
                 self._stop_reason = reason
             if self._core is not None:
-                self._core.stop(reason)
+                self._core.stop(reason, now=now)
 
     # ----- the run, on the worker thread ------------------------------------------------------
     @Slot()
@@ -263,11 +263,12 @@ class QtStudyRunner(QObject):
         if self._worker is not None:
             self._worker.resume()
 
-    def stop(self, reason: str = "stopped by user") -> None:
-        """Cancel queued folds, let running ones finish and be stored; ``ended`` follows."""
+    def stop(self, reason: str = "stopped by user", now: bool = False) -> None:
+        """Cancel queued folds, let running ones finish and be stored (``now``: drop them
+        too, stopping their workers); ``ended`` follows."""
         self.stop_requested = True
         if self._worker is not None:
-            self._worker.stop(reason)
+            self._worker.stop(reason, now)
 
     @property
     def is_running(self) -> bool:

@@ -443,3 +443,23 @@ def test_probe_estimate_appears_and_follows_workers(qtbot, editor, demo) -> None
     assert "one fit of the first candidate took" in label.toolTip()
     editor.strategy_panel.workers_spin.setValue(1)
     assert label.text().endswith("on 1 worker")  # recomputed without another probe
+
+
+def test_a_study_the_data_cannot_support_disables_start_with_the_reason(qtbot, editor,
+                                                                         tmp_path: Path) -> None:
+    """More folds than the smallest class has members: the reason is shown in the editor
+    (not only in a tooltip) and the study is not valid, before anything runs."""
+    path = tmp_path / "small.csv"
+    rows = ["x,label"] + [f"{i},a" for i in range(10)] + ["10,b", "11,b"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    editor.set_spec(StudySpec.from_dict({
+        "name": "small", "data": {"csv": str(path), "target": "label"},
+        "estimator": {"class": "sklearn.tree.DecisionTreeClassifier"},
+        "space": [{"max_depth": [1, 2]}], "cv": {"folds": 5}}))
+    settle(qtbot, editor)
+    qtbot.waitUntil(lambda: not editor.is_valid(), timeout=WAIT_MS)
+    message = editor.validation_message()
+    assert "cv.folds = 5" in message and "smallest class 'b' has 2 members" in message
+    assert editor.message_label.isVisible() or editor.message_label.isVisibleTo(editor)
+    editor.strategy_panel.folds_spin.setValue(2)
+    qtbot.waitUntil(editor.is_valid, timeout=WAIT_MS)

@@ -273,6 +273,48 @@ def test_resume_a_stopped_study_completes_it(qtbot, window: MainWindow, db_path:
     assert window.plots.columns is table and len(table) == LONG_TRIALS  # one table for all
 
 
+def test_start_after_stop_goes_on_with_the_same_study(qtbot, window: MainWindow,
+                                                      db_path: Path) -> None:
+    """Start on the spec of a stopped study resumes it, as `hpstudio run` does, instead of
+    piling up copies; the log says so."""
+    load(qtbot, window, tiny_spec(LONG_SPACE))
+    window.start_study()
+    with qtbot.waitSignal(window.runner.trialFinished, timeout=WAIT_MS):
+        pass
+    with qtbot.waitSignal(window.runEnded, timeout=WAIT_MS):
+        window.stop_study()
+    first = window.current_study_id
+    assert window.last_run.status is StudyStatus.STOPPED
+    load(qtbot, window, tiny_spec(LONG_SPACE))
+    with qtbot.waitSignal(window.runEnded, timeout=WAIT_MS):
+        assert window.start_study()
+    assert window.current_study_id == first and window.last_run.status is StudyStatus.FINISHED
+    assert any(f"resuming study #{first}" in m for m in window.log_panel.messages())
+    with HistoryStore(db_path) as store:
+        assert [s.id for s in store.list_studies()] == [first]
+        assert len(store.load_trials(first)) == LONG_TRIALS
+
+
+def test_stop_again_stops_now(qtbot, window: MainWindow) -> None:
+    """A second Stop while the folds in flight finish drops them and ends at once."""
+    slow = tiny_spec([{"n_estimators": [3000, 3001]}],
+                     estimator={"class": "sklearn.ensemble.RandomForestClassifier"})
+    load(qtbot, window, slow)
+    window.start_study()
+
+    def folds_running() -> bool:
+        core = getattr(getattr(window.runner, "_worker", None), "_core", None)
+        return core is not None and core.executor.in_flight > 0
+
+    qtbot.waitUntil(folds_running, timeout=WAIT_MS)
+    window.stop_study()
+    assert window.stop_action.isEnabled() and "now" in window.stop_action.text().lower()
+    with qtbot.waitSignal(window.runEnded, timeout=WAIT_MS):
+        window.stop_action.trigger()
+    assert window.last_run.status is StudyStatus.STOPPED
+    assert any("stopped now" in m for m in window.log_panel.messages())
+
+
 def stored_trial(study_id: int, number: int, *, failed: bool = False) -> TrialRecord:
     """A finished 3-fold trial whose folds ran on workers w0 / w1, as a run stores it."""
     start = 1000.0 + 10 * number

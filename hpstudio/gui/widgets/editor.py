@@ -37,6 +37,7 @@ from hpstudio.core.estimators import (
     is_classifier_class,
     resolve_estimator_class,
 )
+from hpstudio.core.feasibility import feasibility_problem
 from hpstudio.core.probe import (
     PlannedWork,
     estimate_seconds,
@@ -504,6 +505,8 @@ class StudyEditor(QWidget):
         except SpecError as exc:
             problems.append(str(exc))
         problems += self._runtime_problems()
+        if spec is not None and not problems:
+            problems += self._feasibility_problems(spec)
         self._update_count(spec)
         message = problems[0] if problems else ""
         self.message_label.setText(message)
@@ -544,6 +547,17 @@ class StudyEditor(QWidget):
             problems.append(f"{info.name} is a classifier but the data is a regression task; "
                             "pick a regressor")
         return problems
+
+    def _feasibility_problems(self, spec: StudySpec) -> list[str]:
+        """What the data makes impossible (more folds than rows, or than the members of a
+        class): the run would refuse it, so Start says why first. Only once the data and
+        the estimator's kind are known; nothing is imported on this thread."""
+        dataset = self.data_panel.dataset()
+        info = self._class_info(spec.estimator.cls)
+        if dataset is None or not isinstance(info, _ClassInfo):
+            return []
+        problem = feasibility_problem(spec, dataset, classifier=info.classifier)
+        return [problem] if problem else []
 
     def _set_validity(self, valid: bool, message: str) -> None:
         if self._validity != (valid, message):

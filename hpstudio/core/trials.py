@@ -19,7 +19,8 @@ import gc
 import json
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Any
@@ -72,6 +73,23 @@ _TRAINS = operator.attrgetter("train_scores")
 _VALUE = operator.attrgetter("value")
 _BUDGET = operator.attrgetter("budget")
 _ERROR = operator.attrgetter("error")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while columns are built from many objects.
+
+    Building them allocates a list per column; each allocation burst would start a full
+    collection that walks every live record and fold of the study (half a million
+    objects at 100,000 trials), costing more than the work itself. What is built here
+    holds no reference cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def trial_key(number: Any, rung: Any) -> Any:
@@ -429,6 +447,10 @@ class TrialTable:
     # -- growing -------------------------------------------------------------------------
     def extend(self, trials: Sequence[TrialRecord]) -> int:
         """Append finished trials; returns the index of the first new row."""
+        with _collector_paused():
+            return self._extend(trials)
+
+    def _extend(self, trials: Sequence[TrialRecord]) -> int:
         start = len(self)
         n = len(trials)
         if n == 0:
@@ -601,14 +623,9 @@ class TrialTable:
     def _parsed_stored_params(self) -> list[dict[str, Any]]:
         if self._stored_params is None:
             assert self._stored is not None
-            texts = self._stored.params_json
-            collecting = gc.isenabled()
-            gc.disable()  # 100,000 dicts hold no cycles: no collection while they are built
-            try:
-                self._stored_params = json.loads("[" + ",".join(texts) + "]")
-            finally:
-                if collecting:
-                    gc.enable()
+            with _collector_paused():
+                self._stored_params = json.loads(
+                    "[" + ",".join(self._stored.params_json) + "]")
         return self._stored_params
 
     def param_names(self) -> list[str]:
@@ -670,8 +687,9 @@ class TrialTable:
         """Parameter columns by name, in order of first appearance."""
         upto = self._params_upto
         if upto < len(self):
-            dicts = self.param_dicts()[upto:]
-            self._extend_params(dicts, upto)
+            with _collector_paused():
+                dicts = self.param_dicts()[upto:]
+                self._extend_params(dicts, upto)
             self._params_upto = len(self)
         return self._params
 
@@ -683,11 +701,8 @@ class TrialTable:
                 if start:
                     col.extend([_MISSING] * start)
                 self._params[name] = col
-        for name, col in self._params.items():
-            try:
-                raw = list(map(operator.itemgetter(name), dicts))
-            except KeyError:  # parameter of another sub-space
-                raw = [d.get(name, _MISSING) for d in dicts]
+        for col, raw in zip(self._params.values(), _param_values(dicts, list(self._params)),
+                            strict=True):
             col.extend(raw)
 
     # -- folds ---------------------------------------------------------------------------
@@ -705,6 +720,10 @@ class TrialTable:
 
     def _sync_folds(self) -> None:
         sources, self._fold_sources = self._fold_sources, []
+        with _collector_paused():
+            self._sync_fold_sources(sources)
+
+    def _sync_fold_sources(self, sources: list[tuple[int, list[TrialRecord] | None]]) -> None:
         for start, source in sources:
             if source is None:
                 self._extend_stored_folds()
@@ -740,16 +759,11 @@ class TrialTable:
         """A stored study's folds, read from the history now (the timeline is drawn)."""
         n = self._stored_n
         loader = self._fold_loader
-        collecting = gc.isenabled()
-        gc.disable()  # 500,000 fold rows hold no cycles
         try:
             folds = loader() if loader is not None else FoldColumns.empty()
         except HpstudioError as exc:  # the history went away (another file was opened)
             self.fold_error = str(exc)
             folds = FoldColumns.empty()
-        finally:
-            if collecting:
-                gc.enable()
         keys = trial_key(self.number[:n], self.rung[:n])
         if len(folds.number) and n:
             # rows are stored in (number, rung) order: each fold finds its row by bisection
@@ -798,6 +812,27 @@ class TrialTable:
             table[w] = len(self._workers)
             self._workers.append(w)
         return np.fromiter(map(table.__getitem__, workers), np.int64, len(workers))
+
+
+def _param_values(dicts: Sequence[dict[str, Any]], names: list[str]) -> list[list[Any]]:
+    """Each parameter's value in every dict (``_MISSING`` where a dict lacks it).
+
+    When every dict has every name (one sub-space, the usual case) the dicts are walked
+    once, reading all names at a time: 100,000 dicts scattered in memory cost mostly
+    cache misses, so one pass instead of one per parameter is what counts."""
+    if len(names) > 1:
+        try:
+            return [list(column) for column in zip(*map(operator.itemgetter(*names), dicts),
+                                                   strict=True)] if dicts else [[] for _ in names]
+        except KeyError:  # parameters of other sub-spaces
+            pass
+    out = []
+    for name in names:
+        try:
+            out.append(list(map(operator.itemgetter(name), dicts)))
+        except KeyError:
+            out.append([d.get(name, _MISSING) for d in dicts])
+    return out
 
 
 def _split_stats(

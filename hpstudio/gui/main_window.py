@@ -599,7 +599,8 @@ class MainWindow(QMainWindow):
             store = self.history_store()
             row = store.get_study(study_id)
             spec = row.study_spec("show it in the editor") if row.runnable else None
-            log_params = _log_params(spec) if spec is not None else ()
+            log_params = _log_params(spec) if spec is not None else tuple(
+                row.description.get("log_params", ()))
             with _collector_paused():
                 table = store.open_trials(study_id, log_params)
         except HpstudioError as exc:

@@ -418,6 +418,9 @@ class MainWindow(QMainWindow):
         from hpstudio.gui.history import install_history
 
         install_history(self)
+        from hpstudio.gui.live_study import install_live_study
+
+        install_live_study(self)  # the shown study grows while another process writes it
         self._complete_shortcuts()
         history_dock = getattr(getattr(self, "history", None), "dock", None)
         if isinstance(history_dock, QDockWidget):

@@ -344,6 +344,8 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         edit_menu.setObjectName("menuEdit")
         edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.editor.paste_grid_action)
         view_menu = bar.addMenu("&View")
         view_menu.setObjectName("menuView")
         for dock in (self.editor_dock, self.plots_dock, self.log_dock):

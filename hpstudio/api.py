@@ -42,18 +42,19 @@ class StudyResult:
     ``best_params_``, ``best_score_``, ``best_estimator_`` (refitted on all the data the
     first time it is read, as ``GridSearchCV(refit=True)`` would have), ``n_splits_``,
     ``multimetric_``, ``refit`` (the metric that ranks, or False), ``status``, ``reason``
-    and ``trials`` (the study's trial records)."""
+    and ``trials`` (the study's trial records, in ``cv_results_`` order)."""
 
     def __init__(self, *, study_id: int, name: str, history: Any,
                  trials: Sequence[TrialRecord], metrics: Sequence[str], rank: str,
                  refit: bool, multimetric: bool, n_splits: int | None,
                  train_score: bool, status: StudyStatus, reason: str | None,
                  refitter: Callable[[dict[str, Any]], Any] | None = None,
-                 best_estimator: Any = None) -> None:
+                 best_estimator: Any = None, ordered: bool = False) -> None:
         self.study_id = study_id
         self.name = name
         self.history = history
-        self.trials = tuple(sorted(trials, key=lambda t: (t.rung, t.number)))
+        self.trials = tuple(trials) if ordered else tuple(
+            sorted(trials, key=lambda t: (t.rung, t.number)))
         self.status = status
         self.reason = reason
         self.n_splits_ = n_splits
@@ -232,11 +233,14 @@ def record(fitted_search: Any, *, name: str | None = None, db: Any = None, X: An
                                   data_fingerprint=fingerprint)
         study_id = recording.save(store)
         row = store.get_study(study_id)
-        trials = store.load_trials(study_id)
     finally:
         if owned:
             store.close()
-    records = _with_objects(trials, recording.trials)
+    from dataclasses import replace
+
+    # in the search's own row order (a halving search lists each rung's best first), with
+    # the parameter values it held (the history keeps estimator objects as their text)
+    records = [replace(t, study_id=study_id) for t in recording.trials]
     best_estimator = getattr(fitted_search, "best_estimator_", None)
     refitter = None
     if X is not None:
@@ -246,12 +250,14 @@ def record(fitted_search: Any, *, name: str | None = None, db: Any = None, X: An
             best = clone(fitted_search.estimator).set_params(**clone(params, safe=False))
             return best.fit(X) if y is None else best.fit(X, y)
 
+    metrics = [k[len("mean_test_"):] for k in fitted_search.cv_results_
+               if k.startswith("mean_test_")]
     return StudyResult(
         study_id=study_id, name=row.name, history=_history_of(store, db), trials=records,
-        metrics=row.metrics, rank=row.refit, refit=True, multimetric=len(row.metrics) > 1,
+        metrics=metrics, rank=row.refit, refit=True, multimetric=len(metrics) > 1,
         n_splits=row.n_splits, train_score=any(t.train_scores is not None for t in records),
         status=row.status, reason=row.stop_reason, refitter=refitter,
-        best_estimator=best_estimator)
+        best_estimator=best_estimator, ordered=True)
 
 
 # ----- checks ------------------------------------------------------------------------------
@@ -502,14 +508,3 @@ def _warn_failures(trials: Sequence[TrialRecord]) -> None:
         warnings.warn(f"{len(failed)} of the {len(trials)} candidates failed and score NaN; "
                       f"the first one, trial {failed[0].number}: {failed[0].error}",
                       FitFailedWarning, stacklevel=3)
-
-
-def _with_objects(stored: Sequence[TrialRecord],
-                  recorded: Sequence[TrialRecord]) -> list[TrialRecord]:
-    """The stored trials with the parameter values the search held (estimator objects
-    are stored as their text)."""
-    from dataclasses import replace
-
-    by_key = {t.key: t for t in recorded}
-    return [replace(t, params=by_key[t.key].params) if t.key in by_key else t
-            for t in stored]

@@ -23,11 +23,8 @@ __all__ = ["best_index", "cv_results"]
 
 def cv_results(trials: Sequence[TrialRecord], metrics: Sequence[str], *,
                train: bool = False) -> dict[str, Any]:
-    """``cv_results_`` of ``trials`` (in candidate order), for metric keys ``metrics``."""
-    from scipy.stats import rankdata
-
-    trials = sorted(trials, key=lambda t: (t.rung, t.number))
-    n = len(trials)
+    """``cv_results_`` of ``trials``, one row per trial in the order given (a study's
+    candidates, rung by rung), for metric keys ``metrics``."""
     n_splits = max((len(t.fit_times) for t in trials), default=0)
     results: dict[str, Any] = {}
     if any(t.rung or t.budget is not None for t in trials):
@@ -41,27 +38,9 @@ def cv_results(trials: Sequence[TrialRecord], metrics: Sequence[str], *,
     params = [dict(t.params) for t in trials]
     results.update(_param_arrays(params))
     results["params"] = params
-    for metric in metrics:
-        table = _table([t.test_scores.get(metric, ()) for t in trials], n_splits)
-        if table.shape[1] == 0:  # imported without per-split scores: the value stands in
-            means = np.array([t.mean_test(metric) for t in trials], dtype=float)
-            stds = np.full(n, np.nan)
-        else:
-            for k in range(table.shape[1]):
-                results[f"split{k}_test_{metric}"] = table[:, k]
-            means, stds = _mean(table), _std(table)
-        results[f"mean_test_{metric}"] = means
-        results[f"std_test_{metric}"] = stds
-        if n and np.isnan(means).all():
-            ranks = np.ones(n, dtype=np.int32)
-        elif n:
-            filled = np.where(np.isnan(means), np.nanmin(means) - 1, means)
-            ranks = rankdata(-filled, method="min").astype(np.int32, copy=False)
-        else:
-            ranks = np.empty(0, dtype=np.int32)
-        results[f"rank_test_{metric}"] = ranks
-    if train:
-        for metric in metrics:
+    for metric in metrics:  # scikit-learn's order: each metric's test keys, then train
+        results.update(_test_columns(trials, metric, n_splits))
+        if train:
             table = _table([(t.train_scores or {}).get(metric, ()) for t in trials], n_splits)
             for k in range(table.shape[1]):
                 results[f"split{k}_train_{metric}"] = table[:, k]
@@ -84,6 +63,35 @@ def best_index(results: dict[str, Any], rank: str) -> int | None:
             return None
         return int(last[int(np.nanargmax(scores))])
     return int(np.argmin(ranks))
+
+
+def _test_columns(trials: Sequence[TrialRecord], metric: str,
+                  n_splits: int) -> dict[str, np.ndarray]:
+    """Split, mean, std and rank of one metric's test scores; failed candidates (NaN)
+    rank last, ties share the lower rank."""
+    from scipy.stats import rankdata
+
+    n = len(trials)
+    out: dict[str, np.ndarray] = {}
+    table = _table([t.test_scores.get(metric, ()) for t in trials], n_splits)
+    if table.shape[1] == 0:  # imported without per-split scores: the value stands in
+        means = np.array([t.mean_test(metric) for t in trials], dtype=float)
+        stds = np.full(n, np.nan)
+    else:
+        for k in range(table.shape[1]):
+            out[f"split{k}_test_{metric}"] = table[:, k]
+        means, stds = _mean(table), _std(table)
+    out[f"mean_test_{metric}"] = means
+    out[f"std_test_{metric}"] = stds
+    if n and np.isnan(means).all():
+        ranks = np.ones(n, dtype=np.int32)
+    elif n:
+        filled = np.where(np.isnan(means), np.nanmin(means) - 1, means)
+        ranks = rankdata(-filled, method="min").astype(np.int32, copy=False)
+    else:
+        ranks = np.empty(0, dtype=np.int32)
+    out[f"rank_test_{metric}"] = ranks
+    return out
 
 
 def _fit_times(trial: TrialRecord) -> tuple[float, ...]:

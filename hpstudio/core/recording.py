@@ -483,7 +483,8 @@ def read_optuna_study(storage: str, study_name: str, *, name: str | None = None)
                 log_names.add(param)
         error = None
         if state is TrialState.FAILED:
-            error = str(trial.system_attrs.get("fail_reason") or "the trial failed in Optuna")
+            error = str(trial.system_attrs.get("fail_reason")
+                        or "the trial failed in Optuna (which keeps no reason)")
         trials.append(TrialRecord(
             study_id=0, number=int(trial.number),
             params={str(k): plain(v) for k, v in trial.params.items()}, state=state,

@@ -107,6 +107,9 @@ def _from_distribution(key: str, frozen: Any) -> Dimension:
         low, high = args.get("low"), args.get("high")
         if not all(_is_int(v) for v in (low, high, loc)):
             raise SpecError(f"{key}: randint takes whole numbers low and high")
+        if high - 1 < low:
+            raise SpecError(f"{key}: randint({low}, {high}) draws nothing: its high is "
+                            "exclusive, so it must be greater than low")
         return IntRange(int(low + loc), int(high - 1 + loc))
     if name == "uniform":
         if not (_is_number(loc) and _is_number(scale)) or scale <= 0:
@@ -132,6 +135,8 @@ def _from_skopt(key: str, value: Any) -> Dimension | None:
     if kind == "Categorical":
         return Values(tuple(plain(v) for v in value.categories))
     log = getattr(value, "prior", "uniform") == "log-uniform"  # any base: the same shape
+    if not value.low <= value.high or (log and value.low <= 0):
+        raise SpecError(f"{key}: {value} needs low ≤ high{' and low > 0' if log else ''}")
     if kind == "Integer":
         return IntRange(int(value.low), int(value.high), log=log)
     return FloatRange(float(value.low), float(value.high), log=log)

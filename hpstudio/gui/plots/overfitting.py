@@ -25,6 +25,17 @@ RANKED_LIMIT = 200  # the head of the ranking is what the rule is about
 ONE_SE_BRUSH = (230, 120, 20, 230)
 
 
+def _missing(c: TrialTable, complete: np.ndarray, trained: np.ndarray) -> str:
+    """What the views cannot show for this study, and why."""
+    notes = []
+    if len(complete) and not np.isfinite(c.standard_error[complete]).any():
+        notes.append("no per-fold scores, so no standard errors (trials imported "
+                     "without their folds)")
+    elif len(complete) and not len(trained):
+        notes.append("no train scores (the study did not keep them)")
+    return "".join(f" · {note}" for note in notes)
+
+
 class OverfittingPlot(PlotBase):
     """Train vs CV scatter, and the ranked CV scores with the one-SE set marked."""
 
@@ -114,7 +125,7 @@ class OverfittingPlot(PlotBase):
         n_se = int(one_se.sum())
         self.info.setText(
             f"{n_se} trial(s) within one standard error of the best · "
-            f"top {len(head)} of {len(complete)} ranked"
+            f"top {len(head)} of {len(complete)} ranked" + _missing(c, complete, rows)
         )
         if np.array_equal(head, self._rank_rows) and np.array_equal(
             one_se[head], self._rank_marked

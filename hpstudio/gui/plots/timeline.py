@@ -24,6 +24,8 @@ __all__ = ["TimelinePlot"]
 BAR_HALF_HEIGHT = 0.38
 _EVEN_BRUSH = (52, 120, 200)
 _ODD_BRUSH = (110, 170, 230)
+NO_FOLDS = ("no timeline: this study's trials were recorded or imported without their folds "
+            "(when and where each fit ran)")
 
 
 class TimelinePlot(PlotBase):
@@ -96,7 +98,7 @@ class TimelinePlot(PlotBase):
             self.headroom.fit(float(min(start.min(), 0.0)), span)
         self.info.setText(
             f"{len(start)} folds of {len(c)} trials on {len(workers)} worker(s) · "
-            f"{span:.1f} s"
+            f"{span:.1f} s" if len(start) or not len(c) else NO_FOLDS
         )
 
     def _set_bars(self, item: FastBars, mask: np.ndarray | None) -> None:

@@ -172,12 +172,12 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
                 window.close()
                 return
             window.new_spec()
-        _warm_up()
         if study is not None and not _show_study(window, study):
             outcome["status"] = EXIT_BAD_INPUT
             if unattended:
                 window.close()
                 return
+        _warm_up()
         if run:
             window.runEnded.connect(on_run_ended)
             if not window.start_study():

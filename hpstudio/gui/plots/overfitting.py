@@ -26,14 +26,12 @@ ONE_SE_BRUSH = (230, 120, 20, 230)
 
 
 def _missing(c: TrialTable, complete: np.ndarray, trained: np.ndarray) -> str:
-    """What the views cannot show for this study, and why."""
-    notes = []
+    """What this plot cannot show for the study, and why ("" when nothing is missing)."""
     if len(complete) and not np.isfinite(c.standard_error[complete]).any():
-        notes.append("no per-fold scores, so no standard errors (trials imported "
-                     "without their folds)")
-    elif len(complete) and not len(trained):
-        notes.append("no train scores (the study did not keep them)")
-    return "".join(f" · {note}" for note in notes)
+        return "no per-fold scores (imported), so no standard errors"
+    if len(complete) and not len(trained):
+        return "no train scores were kept"
+    return ""
 
 
 class OverfittingPlot(PlotBase):
@@ -123,9 +121,11 @@ class OverfittingPlot(PlotBase):
         order = complete[np.argsort(-test[complete], kind="stable")]
         head = order[: max(self.ranked_limit, 0)]
         n_se = int(one_se.sum())
+        missing = _missing(c, complete, rows)
         self.info.setText(
-            f"{n_se} trial(s) within one standard error of the best · "
-            f"top {len(head)} of {len(complete)} ranked" + _missing(c, complete, rows)
+            f"top {len(head)} of {len(complete)} ranked · {missing}" if missing else
+             f"{n_se} trial(s) within one standard error of the best · "
+             f"top {len(head)} of {len(complete)} ranked"
         )
         if np.array_equal(head, self._rank_rows) and np.array_equal(
             one_se[head], self._rank_marked

@@ -123,9 +123,9 @@ class OverfittingPlot(PlotBase):
         n_se = int(one_se.sum())
         missing = _missing(c, complete, rows)
         self.info.setText(
-            f"top {len(head)} of {len(complete)} ranked · {missing}" if missing else
-             f"{n_se} trial(s) within one standard error of the best · "
-             f"top {len(head)} of {len(complete)} ranked"
+            f"top {len(head)} of {len(complete)} ranked · {missing}" if missing
+            else f"{n_se} trial(s) within one standard error of the best · "
+            f"top {len(head)} of {len(complete)} ranked"
         )
         if np.array_equal(head, self._rank_rows) and np.array_equal(
             one_se[head], self._rank_marked

@@ -354,6 +354,10 @@ def _dataset(X: Any, y: Any) -> Any:
 
 def _fingerprint(dataset: Any) -> str | None:
     """The data's fingerprint, or None for data it cannot hash (sparse matrices)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(dataset.X):
+        return None
     try:
         return dataset.fingerprint()
     except (TypeError, ValueError, AttributeError):

@@ -184,3 +184,22 @@ def test_an_optuna_study_imports_with_values_states_and_durations(db_path, tmp_p
     assert main(["import", "optuna", "--storage", storage, "--study", "other"]) == 2
     assert "it holds: minimise" in capsys.readouterr().err
     assert main(["import", "optuna", "--storage", storage]) == 2
+
+
+def test_a_bayes_search_of_scikit_optimize_is_recorded(db_path):
+    from skopt import BayesSearchCV
+    from skopt.space import Integer, Real
+
+    search = BayesSearchCV(SVC(), {"C": Real(1e-2, 1e2, prior="log-uniform"),
+                                   "degree": Integer(1, 3)}, n_iter=4, cv=3,
+                           random_state=0).fit(X, Y)
+    result = hpstudio.record(search)
+    assert result.best_params_ == dict(search.best_params_)
+    assert result.best_score_ == search.best_score_
+    np.testing.assert_array_equal(result.cv_results_["split1_test_score"],
+                                  search.cv_results_["split1_test_score"])
+    with HistoryStore(db_path) as store:
+        row = store.get_study(result.study_id)
+        assert [s.strategy for s in store.list_studies()] == ["bayes"]
+    assert row.description["search_class"] == "BayesSearchCV"
+    assert row.description["log_params"] == ["C"]

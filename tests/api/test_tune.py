@@ -3,8 +3,6 @@ through the same study loop as the app (a stored spec runs again to the same sco
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +19,7 @@ from sklearn.model_selection import (
     RandomizedSearchCV,
     ShuffleSplit,
 )
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -38,14 +37,15 @@ TIMES = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
 
 def pipeline() -> Pipeline:
     return Pipeline([("scale", StandardScaler()), ("reduce_dim", "passthrough"),
-                     ("classify", LogisticRegression(max_iter=500))])
+                     ("classify", KNeighborsClassifier())])
 
 
 # Two sub-grids, estimator objects as values, as in scikit-learn's pipeline guide.
 TWO_SUB_GRIDS = [
     {"reduce_dim": [PCA(iterated_power=7)], "reduce_dim__n_components": [2, 3],
-     "classify__C": [0.1, 1.0, 10.0]},
-    {"reduce_dim": [SelectKBest()], "reduce_dim__k": [2, 3], "classify__C": [0.1, 10.0]},
+     "classify__n_neighbors": [3, 9, 15]},
+    {"reduce_dim": [SelectKBest()], "reduce_dim__k": [2, 3],
+     "classify__n_neighbors": [3, 15]},
 ]
 
 
@@ -106,26 +106,25 @@ def test_a_shuffling_splitter_without_a_seed_splits_once_for_every_worker():
     assert tree.get_params()["max_depth"] == result.best_params_["max_depth"]
 
 
-DISTRIBUTIONS = {"C": loguniform(1e-2, 1e2), "l1_ratio": uniform(0.1, 0.5),
-                 "max_iter": randint(50, 60), "fit_intercept": [True, False]}
+DISTRIBUTIONS = {"ccp_alpha": loguniform(1e-4, 1e-1), "min_weight_fraction_leaf":
+                 uniform(0.0, 0.2), "max_depth": randint(2, 8), "criterion": ["gini", "entropy"]}
 
 
 def test_distributions_run_as_many_candidates_from_the_same_distributions():
-    estimator = LogisticRegression(solver="saga", penalty="elasticnet")
+    estimator = DecisionTreeClassifier(random_state=0)
     search = RandomizedSearchCV(estimator, DISTRIBUTIONS, n_iter=6, cv=3, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        search.fit(X, Y)
-        result = hpstudio.tune(estimator, DISTRIBUTIONS, X, Y, cv=3, strategy="random",
-                               n_trials=6, random_state=0, db=MemoryHistory(), progress=False)
-        again = hpstudio.tune(estimator, DISTRIBUTIONS, X, Y, cv=3, strategy="random",
-                              n_trials=6, random_state=0, db=MemoryHistory(), progress=False)
+    search.fit(X, Y)
+    result = hpstudio.tune(estimator, DISTRIBUTIONS, X, Y, cv=3, strategy="random",
+                           n_trials=6, random_state=0, db=MemoryHistory(), progress=False)
+    again = hpstudio.tune(estimator, DISTRIBUTIONS, X, Y, cv=3, strategy="random",
+                          n_trials=6, random_state=0, db=MemoryHistory(), progress=False)
     assert len(result.cv_results_["params"]) == len(search.cv_results_["params"]) == 6
     assert result.cv_results_["params"] == again.cv_results_["params"]  # seeded
     assert set(result.cv_results_) == set(search.cv_results_)
     for params in result.cv_results_["params"]:
-        assert 1e-2 <= params["C"] <= 1e2 and 0.1 <= params["l1_ratio"] <= 0.6
-        assert 50 <= params["max_iter"] <= 59 and params["fit_intercept"] in (True, False)
+        assert 1e-4 <= params["ccp_alpha"] <= 1e-1
+        assert 0 <= params["min_weight_fraction_leaf"] <= 0.2
+        assert 2 <= params["max_depth"] <= 7 and params["criterion"] in ("gini", "entropy")
 
 
 def test_the_sampled_candidates_follow_scikit_learns_distributions():
@@ -134,12 +133,12 @@ def test_the_sampled_candidates_follow_scikit_learns_distributions():
     ours = RandomStrategy(space_from_param_grid(DISTRIBUTIONS), n_trials=n, seed=1)
     drawn = [ours.candidate(i).params for i in range(n)]
     reference = list(ParameterSampler(DISTRIBUTIONS, n, random_state=1))
-    for name in ("C", "l1_ratio", "max_iter"):
+    for name in ("ccp_alpha", "min_weight_fraction_leaf", "max_depth"):
         a = np.array([p[name] for p in drawn], dtype=float)
         b = np.array([p[name] for p in reference], dtype=float)
-        transform = np.log if name == "C" else (lambda v: v)
+        transform = np.log if name == "ccp_alpha" else (lambda v: v)
         assert ks_2samp(transform(a), transform(b)).pvalue > 1e-3, name
-    share = np.mean([p["fit_intercept"] for p in drawn])
+    share = np.mean([p["criterion"] == "gini" for p in drawn])
     assert abs(share - 0.5) < 0.05
 
 
@@ -187,8 +186,9 @@ def test_a_pipeline_is_described_and_the_study_shown_read_only(db_path, capsys):
     assert row.spec is None and row.origin is StudyOrigin.PYTHON
     assert row.description["estimator"] == "sklearn.pipeline.Pipeline"
     steps = row.description["estimator_params"]["fixed"]["steps"]
-    assert steps[2] == ["classify", {"class": "sklearn.linear_model.LogisticRegression",
-                                     "fixed": {"max_iter": 500}}]
+    assert steps[1] == ["reduce_dim", "passthrough"]
+    assert steps[2] == ["classify", {"class": "sklearn.neighbors.KNeighborsClassifier",
+                                     "fixed": {}}]
     assert main(["studies"]) == 0
     assert "Pipeline-grid" in capsys.readouterr().out
     assert main(["resume", str(result.study_id)]) == 2
@@ -235,3 +235,16 @@ def test_mistakes_are_named_before_any_fit(kwargs, message):
                  "y": Y, "db": MemoryHistory(), "progress": False, **kwargs}
     with pytest.raises(SpecError, match=message.replace("(", r"\(")):
         hpstudio.tune(**arguments)
+
+
+def test_bayesian_search_runs_its_trials_in_the_space():
+    from skopt.space import Categorical, Real
+
+    space = {"ccp_alpha": Real(1e-4, 1e-1, prior="log-uniform"),
+             "criterion": Categorical(["gini", "entropy"])}
+    result = hpstudio.tune(DecisionTreeClassifier(random_state=0), space, X, Y, cv=3,
+                           strategy="bayes", n_trials=5, random_state=3, db=MemoryHistory(),
+                           progress=False)
+    assert len(result.trials) == 5
+    assert all(1e-4 <= p["ccp_alpha"] <= 1e-1 and p["criterion"] in ("gini", "entropy")
+               for p in result.cv_results_["params"])

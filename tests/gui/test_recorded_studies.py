@@ -97,8 +97,40 @@ def test_the_command_line_opens_the_app_on_a_study(studies, db_path, tmp_path):
         timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert QImage(str(picture)).width() > 0
-    missing = subprocess.run(
-        [sys.executable, "-m", "hpstudio.cli", "gui", "--study", "no-such-study",
-         "--screenshot", str(tmp_path / "x.png")], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=120, check=False)
-    assert missing.returncode == 2 and "no study 'no-such-study'" in missing.stderr
+
+
+def test_a_study_that_is_not_there_is_named(qtbot, studies, db_path, capsys):
+    from hpstudio.gui.app import _show_study
+
+    window = MainWindow(db_path, interactive=False)
+    qtbot.addWidget(window)
+    assert not _show_study(window, "no-such-study")
+    assert "no study 'no-such-study'" in capsys.readouterr().err
+    assert _show_study(window, "halving") and window.current_study_id == studies["halving"]
+
+
+def test_a_study_tuned_from_python_reopens_and_runs_again_in_the_app(qtbot, db_path):
+    import pandas as pd
+
+    from hpstudio.core.executor import SerialExecutor
+    from hpstudio.core.spec import StudySpec
+
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    result = hpstudio.tune(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 3]},
+                           frame, Y, cv=3, db=db_path, progress=False, name="tuned")
+    window = MainWindow(db_path, interactive=False)
+    qtbot.addWidget(window)
+    window.executor_factory = SerialExecutor
+    assert window.show_study(result.study_id)
+    panel = window.editor.data_panel
+    qtbot.waitUntil(lambda: not panel.is_loading() and panel.dataset() is not None,
+                    timeout=10_000)
+    assert panel.dataset().X.shape == (150, 4) and panel.error() is None
+    stored = StudySpec.from_dict(window.history_store().get_study(result.study_id).spec)
+    qtbot.waitUntil(window.editor.is_valid, timeout=10_000)
+    assert window.editor.spec().data.stored == stored.data.stored
+    window.edit_as_new()
+    assert window.start_study()
+    qtbot.waitUntil(lambda: window.runner is None, timeout=30_000)
+    again = window.history_store().load_trials(window.current_study_id)
+    assert [t.mean_test_score for t in again] == result.cv_results_["mean_test_score"].tolist()

@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import hpstudio
+from hpstudio.core.data import load_dataset
 from hpstudio.core.errors import SpecError
 from hpstudio.core.records import StudyOrigin
 from hpstudio.core.storage import HistoryStore, MemoryHistory
@@ -168,6 +169,10 @@ def test_a_plain_estimator_is_stored_as_a_spec_and_its_data_beside_the_history(d
 
         outcome = StudyRunner(store, executor=SerialExecutor()).run(spec)
         again = store.load_trials(outcome.study_id)
+        # resuming checks the stored data is the data tuned on (its fingerprint)
+        assert load_dataset(spec.data).fingerprint() == row.data_fingerprint
+        resumed = StudyRunner(store, executor=SerialExecutor()).run(study_id=row.id)
+        assert resumed.status.value == "finished" and resumed.n_complete == 6
     np.testing.assert_array_equal([t.mean_test_score for t in again],
                                   result.cv_results_["mean_test_score"])
     assert [t.params for t in again] == result.cv_results_["params"]
@@ -180,7 +185,8 @@ def test_a_plain_estimator_is_stored_as_a_spec_and_its_data_beside_the_history(d
 def test_a_pipeline_is_described_and_the_study_shown_read_only(db_path, capsys):
     from hpstudio.cli import main
 
-    result = hpstudio.tune(pipeline(), TWO_SUB_GRIDS[1], X, Y, cv=3, progress=False)
+    result = hpstudio.tune(pipeline(), TWO_SUB_GRIDS[1], X, Y, cv=3)
+    assert "4/4" in capsys.readouterr().err  # tqdm's progress bar, in a terminal
     with HistoryStore(db_path) as store:
         row = store.get_study(result.study_id)
     assert row.spec is None and row.origin is StudyOrigin.PYTHON

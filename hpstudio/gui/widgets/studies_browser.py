@@ -51,6 +51,9 @@ _STATUS_COLORS = {
     StudyStatus.INTERRUPTED: QtGui.QColor(190, 120, 0),
 }
 _EDITING_RETRY_MS = 500  # a change heard while a name is being edited is read after it
+#: The least time between two listings caused by changes: a running study commits many
+#: trials a second, and listing a large history costs tens of milliseconds.
+_RELIST_MIN_MS = 700
 
 
 class StudiesTableModel(QtCore.QAbstractTableModel):
@@ -282,6 +285,10 @@ class StudiesBrowser(QtWidgets.QWidget):
         self.watcher = HistoryWatcher(parent=self)
         self.watcher.changed.connect(self._on_history_changed)
         self._stale = False
+        self._listed_at = -math.inf
+        self._relist = QtCore.QTimer(self)
+        self._relist.setSingleShot(True)
+        self._relist.timeout.connect(self._refresh_if_stale)
         self._update_actions()
 
     # -- the history file ----------------------------------------------------------------
@@ -319,6 +326,7 @@ class StudiesBrowser(QtWidgets.QWidget):
         if self.store is None:
             return
         self._stale = False
+        self._listed_at = time.monotonic()
         try:
             studies = self.store.list_studies()
         except StoreError as exc:
@@ -337,9 +345,14 @@ class StudiesBrowser(QtWidgets.QWidget):
         if not self.isVisible():
             self._stale = True
             return
+        self._stale = True
         if self.view.state() == QtWidgets.QAbstractItemView.State.EditingState:
-            self._stale = True
-            QtCore.QTimer.singleShot(_EDITING_RETRY_MS, self._refresh_if_stale)
+            self._relist.start(_EDITING_RETRY_MS)
+            return
+        wait_ms = (self._listed_at - time.monotonic()) * 1000 + _RELIST_MIN_MS
+        if wait_ms > 0:
+            if not self._relist.isActive():
+                self._relist.start(int(wait_ms) + 1)
             return
         self.refresh()
 

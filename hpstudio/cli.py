@@ -42,7 +42,11 @@ commands:
   hpstudio trials STUDY --csv F all trials with scikit-learn cv_results_ column names
   hpstudio export STUDY -o F    best parameters as JSON (or --format python); --model F refits
                                 the best (or --trial N) on all the data and saves it
-  hpstudio gui [SPEC]           open the app (--run, --screenshot PNG)
+  hpstudio import FILE          store a cv_results_ saved as CSV as a study (read-only)
+  hpstudio import optuna --storage URL --study NAME
+                                store an Optuna study as a study (read-only)
+  hpstudio gui [SPEC]           open the app (--run, --screenshot PNG); --study STUDY opens
+                                a study of the history, live while another process runs it
 
 options of run, demo and resume: --jobs N (worker processes, default all cores),
 --cluster ADDRESS (a Dask scheduler, or local:N), --allow-package PKG, --quiet.
@@ -142,8 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--trial", type=int, metavar="N", help="a trial number instead of the best")
     with_allow_package(export)
 
+    imported = with_db(commands.add_parser(
+        "import", help="store a cv_results_ CSV or an Optuna study as a study"))
+    imported.add_argument("source", metavar="FILE",
+                          help="a cv_results_ CSV, or the word optuna with --storage and --study")
+    imported.add_argument("--storage", metavar="URL",
+                          help="Optuna storage URL, e.g. sqlite:///optuna.db")
+    imported.add_argument("--study", metavar="NAME", help="the Optuna study's name")
+    imported.add_argument("--name", metavar="NAME", help="the new study's name")
+    imported.add_argument("--refit", metavar="METRIC",
+                          help="the metric that ranks trials, when the CSV has several")
+
     gui = with_db(commands.add_parser("gui", help="open the desktop app"))
     gui.add_argument("spec", nargs="?", help="study spec to open")
+    gui.add_argument("--study", metavar="STUDY",
+                     help="open this study of the history (id or name)")
     gui.add_argument("--run", action="store_true", help="run the spec to the end")
     gui.add_argument("--screenshot", metavar="PNG", help="save a picture of the window and exit")
     gui.add_argument("--tab", metavar="NAME", help="plot tab to show in the screenshot")
@@ -158,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in (None, "gui"):
             return _open_gui(args)
         handler = {"run": cmd_run, "demo": cmd_run, "resume": cmd_run, "studies": cmd_studies,
-                   "show": cmd_show, "trials": cmd_trials, "export": cmd_export}[args.command]
+                   "show": cmd_show, "trials": cmd_trials, "export": cmd_export,
+                   "import": cmd_import}[args.command]
         return handler(args)
     except HpstudioError as exc:
         print(f"hpstudio: error: {_one_line(str(exc))}", file=sys.stderr)
@@ -267,7 +285,8 @@ def _open_gui(args: argparse.Namespace) -> int:
     return run_app(spec=getattr(args, "spec", None), db=getattr(args, "db", None),
                    run=getattr(args, "run", False), screenshot=getattr(args, "screenshot", None),
                    tab=getattr(args, "tab", None),
-                   allowed_packages=getattr(args, "allow_package", ()))
+                   allowed_packages=getattr(args, "allow_package", ()),
+                   study=getattr(args, "study", None))
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -509,6 +528,32 @@ def cmd_export(args: argparse.Namespace) -> int:
         with _writing("--model", args.model):
             sidecar = export.refit_model(study, trial, args.model, args.allow_package)
         print(f"refitted trial {trial.number} on all data: {args.model} (details in {sidecar})")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A cv_results_ CSV or an Optuna study, stored as a read-only study."""
+    from hpstudio.core.recording import read_cv_results_csv, read_optuna_study
+
+    if args.source == "optuna" and not Path(args.source).is_file():
+        if not args.storage or not args.study:
+            raise HpstudioError("import optuna: give --storage URL (e.g. sqlite:///optuna.db) "
+                                "and --study NAME")
+        recording = read_optuna_study(args.storage, args.study, name=args.name)
+    else:
+        for option in ("storage", "study"):
+            if getattr(args, option):
+                raise HpstudioError(f"import: --{option} goes with `hpstudio import optuna`; "
+                                    f"{args.source} is read as a cv_results_ CSV")
+        recording = read_cv_results_csv(args.source, name=args.name, refit=args.refit)
+    store = _store(args)
+    study_id = recording.save(store)
+    row = store.get_study(study_id)
+    skipped = (f" ({recording.skipped} trials still running or waiting were left out)"
+               if recording.skipped else "")
+    print(f"study #{study_id} {row.name!r}: {len(recording.trials)} trials "
+          f"{row.origin.value} from {args.source if args.source != 'optuna' else args.study}"
+          f"{skipped}; `hpstudio gui --study {study_id}` shows it")
     return 0
 
 

@@ -66,6 +66,10 @@ class Dataset:
 
 
 def load_dataset(spec: DataSpec) -> Dataset:
+    if spec.stored:
+        from hpstudio.core.datastore import stored_dataset
+
+        return stored_dataset(spec.stored_path())
     if spec.builtin:
         return load_builtin(spec.builtin)
     return load_table(spec.csv_path(), spec.target or "")

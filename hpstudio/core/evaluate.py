@@ -38,17 +38,26 @@ class EvaluationContext:
     metric: str | None
     train_score: bool
     allowed_packages: tuple[str, ...] = field(default=())
+    # A study run from Python (hpstudio.tune) carries its objects: the estimator (cloned
+    # for every fold), the splitter (groups bound), the scorers by metric key (the
+    # ranking one first), and a token naming the run for the workers' cache.
+    estimator_object: Any = None
+    splitter: Any = None
+    scoring: tuple[tuple[str, Any], ...] = ()
+    token: str = ""
 
     @property
-    def scorers(self) -> dict[str, str | None]:
+    def scorers(self) -> dict[str, Any]:
         """Metric key -> scorer name (None: the estimator's own ``score``)."""
+        if self.scoring:
+            return dict(self.scoring)
         return {SCORE: self.metric}
 
     @property
     def key(self) -> tuple[Any, ...]:
         return (self.data_path, self.estimator_class, repr(sorted(self.fixed_params.items())),
                 self.numeric_columns, self.categorical_columns, self.folds, self.shuffle,
-                self.seed, self.classifier)
+                self.seed, self.classifier, self.token)
 
     @property
     def param_prefix(self) -> str:
@@ -117,6 +126,10 @@ def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> 
 
 def build_estimator(context: EvaluationContext) -> Any:
     """The unfitted estimator, wrapped in the preprocessing pipeline when the data needs it."""
+    if context.estimator_object is not None:
+        from sklearn.base import clone
+
+        return clone(context.estimator_object)
     from hpstudio.core.estimators import resolve_estimator_class
 
     cls = resolve_estimator_class(context.estimator_class, context.allowed_packages)
@@ -133,6 +146,8 @@ def build_estimator(context: EvaluationContext) -> Any:
 
 def make_splitter(context: EvaluationContext, y: Any) -> Any:
     """The same splitter the workers use, for code that must reproduce a study's folds."""
+    if context.splitter is not None:
+        return context.splitter
     from sklearn.model_selection import check_cv
 
     cv = check_cv(context.folds, y, classifier=context.classifier)
@@ -152,10 +167,21 @@ def fold_inputs(base_estimator: Any, context: EvaluationContext, params: dict[st
     from sklearn.utils.metaestimators import _safe_split
 
     estimator = clone(base_estimator)
-    estimator.set_params(**{context.param_prefix + name: value for name, value in params.items()})
+    estimator.set_params(**{context.param_prefix + name: _fresh(value)
+                            for name, value in params.items()})
     X_train, y_train = _safe_split(estimator, X, y, train)
     X_test, y_test = _safe_split(estimator, X, y, test, train)
     return estimator, X_train, y_train, X_test, y_test
+
+
+def _fresh(value: Any) -> Any:
+    """An estimator given as a parameter value is cloned, as GridSearchCV does: every fold
+    fits its own copy, never the object of the search space."""
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        from sklearn.base import clone
+
+        return clone(value)
+    return value
 
 
 def evaluate_fold(context: EvaluationContext, task: FoldTask,

@@ -57,10 +57,21 @@ class DataSpec:
     csv: str | None = None
     target: str | None = None
     base_dir: str | None = field(default=None, compare=False)  # where a relative csv lives
+    stored: str | None = None  # data kept by the Python API beside the history (its key)
 
     @property
     def label(self) -> str:
+        if self.stored and not self.builtin and not self.csv:
+            return f"stored {Path(self.stored).name[:8]}"
         return self.builtin or Path(self.csv or "?").name
+
+    def stored_path(self) -> Path:
+        """The folder of stored data: ``stored`` is its key in the history's data folder
+        (the study's ``base_dir``), or a path."""
+        path = Path(self.stored or "")
+        if not path.is_absolute() and self.base_dir:
+            path = Path(self.base_dir) / path
+        return path
 
     def csv_path(self) -> Path:
         path = Path(self.csv or "")
@@ -175,7 +186,7 @@ class StudySpec:
 
     # ----- writing -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k in ("builtin", "csv", "target")
+        data = {k: v for k in ("builtin", "csv", "target", "stored")
                 if (v := getattr(self.data, k)) is not None}
         out: dict[str, Any] = {
             "name": self.name,
@@ -292,8 +303,12 @@ def _parse_name(name: Any) -> str:
 
 def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
     _expect_type("data", raw, Mapping)
-    _no_unknown_keys("data", raw, {"builtin", "csv", "target"})
+    _no_unknown_keys("data", raw, {"builtin", "csv", "target", "stored"})
     builtin, csv, target = raw.get("builtin"), raw.get("csv"), raw.get("target")
+    if raw.get("stored") is not None:
+        from hpstudio.core.datastore import parse_stored_key
+
+        return parse_stored_key(raw, base_dir)
     if (builtin is None) == (csv is None):
         raise SpecError("data: give exactly one of `builtin` (a bundled dataset) or `csv` (a file)")
     if builtin is not None:

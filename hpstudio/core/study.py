@@ -36,7 +36,7 @@ from hpstudio.core.records import (
     TrialState,
 )
 from hpstudio.core.spec import StudySpec
-from hpstudio.core.storage import HistoryRepository
+from hpstudio.core.storage import HistoryRepository, NewStudy
 from hpstudio.core.storage.liveness import HEARTBEAT_SECONDS, new_owner
 from hpstudio.core.strategies import Strategy, make_strategy
 
@@ -54,6 +54,18 @@ class StudyOutcome:
     n_complete: int
     n_failed: int
     elapsed: float
+
+
+@dataclass(frozen=True)
+class PreparedStudy:
+    """A study whose data and evaluation its caller prepared (the Python API: data in
+    memory, estimator objects). ``spec`` holds the search (space, strategy, budgets);
+    ``study`` is how it is stored (origin, spec or None, metrics)."""
+
+    spec: StudySpec
+    dataset: Dataset
+    context: EvaluationContext
+    study: NewStudy
 
 
 @dataclass
@@ -156,6 +168,20 @@ class StudyRunner:
         with _Heartbeat(self.store, study_id, owner, self.stop):
             return self._run(study_id, spec, dataset, context, n_splits, resumed,
                              previous_elapsed, owner)
+
+    def run_prepared(self, prepared: PreparedStudy) -> StudyOutcome:
+        """Run a new study prepared by the caller, through the same loop as ``run``."""
+        from dataclasses import replace
+
+        owner = new_owner()
+        n_splits = count_splits(prepared.context, prepared.dataset)
+        self.store.check_integrity()
+        study_id = self.store.add_study(replace(
+            prepared.study, n_total=prepared.spec.planned_trials(), n_splits=n_splits,
+            owner=owner))
+        with _Heartbeat(self.store, study_id, owner, self.stop):
+            return self._run(study_id, prepared.spec, prepared.dataset, prepared.context,
+                             n_splits, False, 0.0, owner)
 
     def _run(self, study_id: int, spec: StudySpec, dataset: Dataset,
              context: EvaluationContext, n_splits: int, resumed: bool,

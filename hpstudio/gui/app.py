@@ -101,8 +101,13 @@ def _warm_up() -> None:
 
 def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: bool = False,
             screenshot: str | Path | None = None, tab: str | None = None,
-            argv: Sequence[str] | None = None, allowed_packages: Sequence[str] = ()) -> int:
+            argv: Sequence[str] | None = None, allowed_packages: Sequence[str] = (),
+            study: str | int | None = None) -> int:
     """Open the app on ``spec`` (the bundled demo when None) and return an exit status.
+
+    ``study`` (an id or a name of the history) is shown once the window is up: its
+    trials and plots, updated live while another process (a script, a notebook, the
+    command line) is still writing it.
 
     ``allowed_packages`` (``--allow-package``) are allowed for this session, besides the
     packages allowed in the app's settings.
@@ -167,6 +172,11 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
                 window.close()
                 return
             window.new_spec()
+        if study is not None and not _show_study(window, study):
+            outcome["status"] = EXIT_BAD_INPUT
+            if unattended:
+                window.close()
+                return
         _warm_up()
         if run:
             window.runEnded.connect(on_run_ended)
@@ -260,6 +270,18 @@ def _save_screenshot(window: Any, path: Path, tab: str | None,
             then()
 
     grab_when_settled()
+
+
+def _show_study(window: Any, study: str | int) -> bool:
+    """Show a study of the window's history by id or name; a wrong one is explained."""
+    from hpstudio.core.errors import HpstudioError
+
+    try:
+        study_id = window.history_store().resolve(study)
+    except HpstudioError as exc:
+        window.show_error("Cannot open the study", str(exc))
+        return False
+    return bool(window.show_study(study_id))
 
 
 def _apply_resources(app: Any) -> None:

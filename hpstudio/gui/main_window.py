@@ -344,6 +344,8 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         edit_menu.setObjectName("menuEdit")
         edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.editor.paste_grid_action)
         view_menu = bar.addMenu("&View")
         view_menu.setObjectName("menuView")
         for dock in (self.editor_dock, self.plots_dock, self.log_dock):
@@ -418,6 +420,9 @@ class MainWindow(QMainWindow):
         from hpstudio.gui.history import install_history
 
         install_history(self)
+        from hpstudio.gui.live_study import install_live_study
+
+        install_live_study(self)  # the shown study grows while another process writes it
         self._complete_shortcuts()
         history_dock = getattr(getattr(self, "history", None), "dock", None)
         if isinstance(history_dock, QDockWidget):
@@ -599,7 +604,8 @@ class MainWindow(QMainWindow):
             store = self.history_store()
             row = store.get_study(study_id)
             spec = row.study_spec("show it in the editor") if row.runnable else None
-            log_params = _log_params(spec) if spec is not None else ()
+            log_params = _log_params(spec) if spec is not None else tuple(
+                row.description.get("log_params", ()))
             with _collector_paused():
                 table = store.open_trials(study_id, log_params)
         except HpstudioError as exc:

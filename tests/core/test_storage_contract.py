@@ -269,6 +269,26 @@ def test_reads_see_writes_from_another_connection(factory):
     assert reader.list_studies()[-1].name == "again"
 
 
+def test_a_reader_follows_a_study_by_reading_only_what_was_saved_since(factory):
+    writer, reader = factory(), factory()
+    study, other = new_study(writer), new_study(writer)
+    for number in (3, 1):
+        writer.save_trial(trial(study, number))
+    writer.save_trial(trial(other, 0))
+    trials, mark = reader.trials_after(study, 0)
+    assert [t.number for t in trials] == [3, 1]  # saving order, not number order
+    assert all(len(t.folds) == 2 for t in trials)
+    assert [(n, r) for _, n, r in reader.trial_marks(study)] == [(3, 0), (1, 0)]
+    assert reader.trial_marks(study)[-1][0] == mark
+    assert reader.trials_after(study, mark) == ([], mark)
+    writer.save_trial(trial(other, 1))
+    writer.save_trial(trial(study, 0))
+    writer.save_trial(trial(study, 0))  # a repeat is not new
+    new, newer = reader.trials_after(study, mark)
+    assert [t.number for t in new] == [0] and newer > mark and same(new[0], trial(study, 0))
+    assert reader.trials_after(study, newer) == ([], newer)
+
+
 def test_deleting_a_study_removes_its_trials(repo):
     study, kept = new_study(repo), new_study(repo)
     repo.save_trial(trial(study, 0))

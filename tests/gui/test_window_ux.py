@@ -180,7 +180,8 @@ def test_edit_menu_undoes_editor_edits_from_anywhere_in_the_window(qtbot,
                                                                    window: MainWindow) -> None:
     load(qtbot, window, tiny_spec())
     edit_menu = window.findChild(QMenu, "menuEdit")
-    assert [a.text().replace("&", "") for a in edit_menu.actions()] == ["Undo", "Redo"]
+    assert [a.text().replace("&", "") for a in edit_menu.actions()] == [
+        "Undo", "Redo", "", "Paste param_grid…"]
     assert window.undo_action.shortcut() == QKeySequence("Ctrl+Z")
     model = window.editor.space_editor.model(0)
     assert model.setData(model.cell("max_depth", VALUES), "4, 5")

@@ -17,7 +17,9 @@ The promises:
   may appear at several rungs of successive halving, once per rung.
 * **Reads see every committed write**, from this process or another one sharing the
   file, and never a half-written trial. Trials come back in (number, rung) order with
-  their scores, times and parameters exactly as saved (floats to the last bit).
+  their scores, times and parameters exactly as saved (floats to the last bit);
+  ``trials_after`` reads only the trials saved after a mark, in saving order, so a view
+  can follow a study being written elsewhere.
 * **Studies** have an origin (run from a spec, from Python, recorded, imported); a study
   that is not run from a spec may have no spec (``StudyRow.spec`` is None) and is shown
   read-only. A study's metrics are named once (``metrics``, ``refit``); its trials carry
@@ -233,6 +235,20 @@ class HistoryRepository(ABC):
     @abstractmethod
     def open_trials(self, study_id: int, log_params: Iterable[str] = ()) -> TrialTable:
         """A study's trials as a table: columns now, records and folds when first read."""
+
+    @abstractmethod
+    def trial_marks(self, study_id: int) -> list[tuple[int, int, int]]:
+        """(mark, number, rung) of a study's stored trials, in the order they were saved.
+
+        A mark is a whole number that only grows: a trial saved later, by this process
+        or another one, has a greater mark."""
+
+    @abstractmethod
+    def trials_after(self, study_id: int, mark: int) -> tuple[list[TrialRecord], int]:
+        """The study's trials saved after ``mark`` (0: all of them), in saving order, with
+        their folds, and the newest one's mark (``mark`` itself when none is new).
+
+        A view that follows a study another process is writing reads only this."""
 
     def count_trials(self, study_id: int) -> tuple[int, int]:
         """(complete, not complete) trials of a study."""

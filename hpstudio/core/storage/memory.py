@@ -29,6 +29,7 @@ class MemoryHistory(HistoryRepository):
         self._trials: dict[int, dict[tuple[int, int], TrialRecord]] = {}
         self._listing: dict[int, tuple[str, str, str, str]] = {}  # strategy, estimator ...
         self._owners: dict[int, str] = {}  # the run that holds each running study
+        self._saved: dict[int, list[tuple[int, int]]] = {}  # trial keys in saving order
         self._next_id = 1
 
     def add_study(self, study: NewStudy) -> int:
@@ -43,6 +44,7 @@ class MemoryHistory(HistoryRepository):
                 0.0, study.origin, tuple(study.metrics), study.refit, study.n_splits,
                 dict(study.description), study.metric)
             self._trials[study_id] = {}
+            self._saved[study_id] = []
             if study.owner:
                 self._owners[study_id] = study.owner
             self._listing[study_id] = (study.strategy, study.estimator, study.dataset,
@@ -102,6 +104,7 @@ class MemoryHistory(HistoryRepository):
         with self._lock:
             self._studies.pop(study_id, None)
             self._trials.pop(study_id, None)
+            self._saved.pop(study_id, None)
             self._listing.pop(study_id, None)
 
     def resolve(self, ref: str | int) -> int:
@@ -137,7 +140,20 @@ class MemoryHistory(HistoryRepository):
         with self._lock:
             if trial.study_id not in self._studies:
                 raise StoreError(f"no study #{trial.study_id} to save trial {trial.number} in")
-            self._trials[trial.study_id].setdefault(trial.key, trial)
+            if trial.key not in self._trials[trial.study_id]:
+                self._trials[trial.study_id][trial.key] = trial
+                self._saved[trial.study_id].append(trial.key)
+
+    def trial_marks(self, study_id: int) -> list[tuple[int, int, int]]:
+        with self._lock:
+            return [(i + 1, number, rung)
+                    for i, (number, rung) in enumerate(self._saved.get(study_id, []))]
+
+    def trials_after(self, study_id: int, mark: int) -> tuple[list[TrialRecord], int]:
+        with self._lock:
+            keys = self._saved.get(study_id, [])
+            trials = self._trials.get(study_id, {})
+            return [trials[key] for key in keys[mark:]], max(mark, len(keys))
 
     def load_trials(self, study_id: int, *, with_folds: bool = False) -> list[TrialRecord]:
         with self._lock:

@@ -498,6 +498,22 @@ class HistoryStore(HistoryRepository):
         labels = self._worker_labels() if with_folds else {}
         return _records(study_id, rows, study, labels, with_folds)
 
+    def trial_marks(self, study_id: int) -> list[tuple[int, int, int]]:
+        rows = self._rows("SELECT id, number, rung FROM trials WHERE study_id=? ORDER BY id",
+                          (study_id,))
+        return [(int(i), int(n), int(r)) for i, n, r in rows]
+
+    def trials_after(self, study_id: int, mark: int) -> tuple[list[TrialRecord], int]:
+        """Row ids only grow (a new row's id is past every stored one), so the rows past
+        the last one read are exactly the trials saved since."""
+        rows = self._rows(f"SELECT id, {_RECORD_COLUMNS} FROM trials WHERE study_id=? "
+                          "AND id>? ORDER BY id", (study_id, mark))
+        if not rows:
+            return [], mark
+        records = _records(study_id, [row[1:] for row in rows], self._study_header(study_id),
+                           self._worker_labels(), True)
+        return records, int(rows[-1][0])
+
     def _study_header(self, study_id: int) -> tuple[tuple[str, ...], str]:
         rows = self._rows("SELECT metrics, refit FROM studies WHERE id=?", (study_id,))
         if not rows:

@@ -25,6 +25,15 @@ RANKED_LIMIT = 200  # the head of the ranking is what the rule is about
 ONE_SE_BRUSH = (230, 120, 20, 230)
 
 
+def _missing(c: TrialTable, complete: np.ndarray, trained: np.ndarray) -> str:
+    """What this plot cannot show for the study, and why ("" when nothing is missing)."""
+    if len(complete) and not np.isfinite(c.standard_error[complete]).any():
+        return "no per-fold scores (imported), so no standard errors"
+    if len(complete) and not len(trained):
+        return "no train scores were kept"
+    return ""
+
+
 class OverfittingPlot(PlotBase):
     """Train vs CV scatter, and the ranked CV scores with the one-SE set marked."""
 
@@ -112,8 +121,10 @@ class OverfittingPlot(PlotBase):
         order = complete[np.argsort(-test[complete], kind="stable")]
         head = order[: max(self.ranked_limit, 0)]
         n_se = int(one_se.sum())
+        missing = _missing(c, complete, rows)
         self.info.setText(
-            f"{n_se} trial(s) within one standard error of the best · "
+            f"top {len(head)} of {len(complete)} ranked · {missing}" if missing
+            else f"{n_se} trial(s) within one standard error of the best · "
             f"top {len(head)} of {len(complete)} ranked"
         )
         if np.array_equal(head, self._rank_rows) and np.array_equal(

@@ -24,6 +24,8 @@ __all__ = ["TimelinePlot"]
 BAR_HALF_HEIGHT = 0.38
 _EVEN_BRUSH = (52, 120, 200)
 _ODD_BRUSH = (110, 170, 230)
+NO_FOLDS = ("no fold detail: the trials were recorded or imported without their folds; a "
+            "bar spans a whole trial where its times are known")
 
 
 class TimelinePlot(PlotBase):
@@ -94,9 +96,10 @@ class TimelinePlot(PlotBase):
         span = float(end.max()) if len(end) else 0.0
         if len(start):
             self.headroom.fit(float(min(start.min(), 0.0)), span)
+        recorded = len(c) and all(w == UNKNOWN_WORKER for w in workers)
         self.info.setText(
-            f"{len(start)} folds of {len(c)} trials on {len(workers)} worker(s) · "
-            f"{span:.1f} s"
+            NO_FOLDS if recorded else f"{len(start)} folds of {len(c)} trials on "
+            f"{len(workers)} worker(s) · {span:.1f} s"
         )
 
     def _set_bars(self, item: FastBars, mask: np.ndarray | None) -> None:

@@ -215,6 +215,7 @@ class DataPanel(QWidget):
         self._csv: str | None = None
         self._target: str | None = None
         self._base_dir: str | None = None
+        self._stored: DataSpec | None = None  # data the Python API kept with the history
         self._dataset: Any = None
         self._task: str | None = BUILTIN_TASKS["iris"]
         self._error: str | None = None
@@ -278,6 +279,8 @@ class DataPanel(QWidget):
     # ----- public API -------------------------------------------------------------------------
     def data_spec(self) -> DataSpec:
         """The [data] section as chosen; a CSV without a target is rejected by DataSpec rules."""
+        if self._stored is not None:
+            return self._stored
         if self._builtin:
             return DataSpec(builtin=self._builtin)
         if not self._csv:
@@ -289,6 +292,8 @@ class DataPanel(QWidget):
     def source(self) -> DataSpec:
         """The choice as it stands, even while incomplete (a CSV whose target is not known
         yet): what the editor's undo puts back with :meth:`set_data_spec`."""
+        if self._stored is not None:
+            return self._stored
         if self._builtin:
             return DataSpec(builtin=self._builtin)
         return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
@@ -296,7 +301,10 @@ class DataPanel(QWidget):
     def set_data_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` and load it in the background (bundled sets come from a cache)."""
         self._base_dir = spec.base_dir
-        if spec.builtin:
+        self._stored = None
+        if spec.stored:
+            self._start_stored(spec)
+        elif spec.builtin:
             self.set_builtin(spec.builtin)
         else:
             self._start_csv(spec.csv or "", spec.target)
@@ -304,7 +312,7 @@ class DataPanel(QWidget):
     def set_builtin(self, name: str) -> None:
         if name not in BUILTIN_TASKS:
             raise ValueError(f"unknown bundled dataset {name!r}")
-        self._builtin, self._csv, self._target = name, None, None
+        self._builtin, self._csv, self._target, self._stored = name, None, None, None
         self._set_task(BUILTIN_TASKS[name])
         self._with_updating(lambda: (self.builtin_radio.setChecked(True),
                                      self.builtin_combo.setCurrentText(name),
@@ -353,8 +361,35 @@ class DataPanel(QWidget):
             self._load_builtin(self._builtin)
 
     # ----- loading ----------------------------------------------------------------------------
+    def _start_stored(self, spec: DataSpec) -> None:
+        """Data a study tuned from Python kept beside the history (``[data] stored``)."""
+        from hpstudio.gui.widgets.stored_data import load_stored_job, stored_label
+
+        self._builtin, self._csv, self._target, self._stored = None, None, None, spec
+        self._set_task(None)
+        self._with_updating(lambda: (self.csv_radio.setChecked(True),
+                                     self.csv_edit.setText(stored_label(spec)),
+                                     self.csv_edit.setToolTip(str(spec.stored_path())),
+                                     self.target_combo.clear()))
+        self._sync_enabled()
+        self.dataChanged.emit()
+        generation = self._begin_load()
+        run_in_background(self, lambda: load_stored_job(spec, PREVIEW_ROWS),
+                          lambda result, error: self._stored_loaded(generation, result, error))
+
+    def _stored_loaded(self, generation: int, result: Any, error: BaseException | None) -> None:
+        if generation != self._generation:
+            return
+        if result is None:
+            self._finish(None, str(error))
+            return
+        dataset, frame = result
+        self.preview_model.set_preview(preview_from_frame(frame), "target")
+        self._set_task(dataset.task)
+        self._finish(dataset, None)
+
     def _start_csv(self, csv: str, target: str | None) -> None:
-        self._builtin, self._csv, self._target = None, csv, target
+        self._builtin, self._csv, self._target, self._stored = None, csv, target, None
         self._set_task(None)  # unknown until the file is read
         self._with_updating(lambda: (self.csv_radio.setChecked(True), self.csv_edit.setText(csv),
                                      self.csv_edit.setToolTip(csv)))

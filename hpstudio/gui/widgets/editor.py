@@ -52,6 +52,7 @@ from hpstudio.gui.widgets.data_panel import BUILTIN_TASKS, DataPanel
 from hpstudio.gui.widgets.editor_undo import EditorState, SnapshotCommand, describe_change
 from hpstudio.gui.widgets.estimator_picker import EstimatorPicker
 from hpstudio.gui.widgets.message_line import MessageLine
+from hpstudio.gui.widgets.paste_grid import install_paste_grid
 from hpstudio.gui.widgets.space_editor import SpaceEditor, SpaceState
 from hpstudio.gui.widgets.strategy_panel import StrategyPanel
 
@@ -130,6 +131,7 @@ class StudyEditor(QWidget):
         self._probe_timer.setInterval(probe_delay_ms)
         self._probe_timer.timeout.connect(self._run_probe)
         self._build_layout()
+        self.paste_grid_action = install_paste_grid(self)  # a param_grid pasted as Python
         self._connect()
         self.estimator_picker.set_task(self.data_panel.task())
         self.strategy_panel.set_task(self.data_panel.task())

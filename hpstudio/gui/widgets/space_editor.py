@@ -727,6 +727,20 @@ class SpaceEditor(QWidget):
         self._check_fixed()
         self.spaceChanged.emit()
 
+    def replace_subspaces(self, subspaces: Sequence[Mapping[str, Dimension]]) -> None:
+        """Show these sub-spaces instead of the current ones (a pasted ``param_grid``), for
+        the same estimator and fixed parameters: one change, one ``spaceChanged``."""
+        models = []
+        for index, sub in enumerate(subspaces):
+            rows = []
+            for order, (name, dim) in enumerate(sub.items()):
+                row = ParamRow(name, included=True, order=order)
+                row.load(dim)
+                rows.append(row)
+            models.append(self._new_model(rows, index))
+        self._set_models(models or [self._new_model([], 0)])
+        self.spaceChanged.emit()
+
     def reset_for_estimator(self, entry: CatalogueEntry | None,
                             params: Mapping[str, Any] | None = None,
                             estimator_name: str = "") -> None:

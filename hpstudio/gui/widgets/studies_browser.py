@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt
 from hpstudio.core.errors import StoreError
 from hpstudio.core.records import StudyStatus, StudySummary
 from hpstudio.core.storage import HistoryStore
+from hpstudio.gui.history_watch import HistoryWatcher
 
 __all__ = ["COLUMNS", "RESUMABLE", "StudiesBrowser", "StudiesTableModel"]
 
@@ -49,7 +50,10 @@ _STATUS_COLORS = {
     StudyStatus.FAILED: QtGui.QColor(200, 40, 40),
     StudyStatus.INTERRUPTED: QtGui.QColor(190, 120, 0),
 }
-_LIVE_REFRESH_MS = 2000
+_EDITING_RETRY_MS = 500  # a change heard while a name is being edited is read after it
+#: The least time between two listings caused by changes: a running study commits many
+#: trials a second, and listing a large history costs tens of milliseconds.
+_RELIST_MIN_MS = 700
 
 
 class StudiesTableModel(QtCore.QAbstractTableModel):
@@ -274,12 +278,17 @@ class StudiesBrowser(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
 
-        # Studies start, and running ones gain trials, without a signal per change: while
-        # the browser is visible it re-lists every few seconds (one query) and touches the
-        # view only when something changed.
-        self._live_timer = QtCore.QTimer(self)
-        self._live_timer.setInterval(_LIVE_REFRESH_MS)
-        self._live_timer.timeout.connect(self._poll)
+        # Studies start, and running ones gain trials, in this process or any other: the
+        # watcher hears the history file change (nothing is polled) and the browser
+        # re-lists (one query) while it is visible, touching the view only when something
+        # changed; a hidden browser re-lists when it is shown again.
+        self.watcher = HistoryWatcher(parent=self)
+        self.watcher.changed.connect(self._on_history_changed)
+        self._stale = False
+        self._listed_at = -math.inf
+        self._relist = QtCore.QTimer(self)
+        self._relist.setSingleShot(True)
+        self._relist.timeout.connect(self._refresh_if_stale)
         self._update_actions()
 
     # -- the history file ----------------------------------------------------------------
@@ -302,6 +311,7 @@ class StudiesBrowser(QtWidgets.QWidget):
         if old is not None and old is not store:
             old.close()
         self.model.store = store
+        self.watcher.set_path(store.path)
         suffix = " (read-only)" if store.read_only else ""
         metrics = self.path_label.fontMetrics()
         shown = metrics.elidedText(str(store.path), Qt.TextElideMode.ElideMiddle,
@@ -315,10 +325,11 @@ class StudiesBrowser(QtWidgets.QWidget):
         """Re-list the studies, keeping the selection and the scroll position."""
         if self.store is None:
             return
+        self._stale = False
+        self._listed_at = time.monotonic()
         try:
             studies = self.store.list_studies()
         except StoreError as exc:
-            self._live_timer.stop()
             self._show_error(str(exc), title="Cannot read history")
             return
         if studies != self.model.studies():
@@ -329,22 +340,32 @@ class StudiesBrowser(QtWidgets.QWidget):
             self.view.verticalScrollBar().setValue(scroll)
         self._update_actions()
 
-    def _poll(self) -> None:
-        editing = self.view.state() == QtWidgets.QAbstractItemView.State.EditingState
-        if not editing:
-            self.refresh()
+    def _on_history_changed(self) -> None:
+        """The history file changed (a study started, a trial ended, a rename)."""
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = True
+        if self.view.state() == QtWidgets.QAbstractItemView.State.EditingState:
+            self._relist.start(_EDITING_RETRY_MS)
+            return
+        wait_ms = (self._listed_at - time.monotonic()) * 1000 + _RELIST_MIN_MS
+        if wait_ms > 0:
+            if not self._relist.isActive():
+                self._relist.start(int(wait_ms) + 1)
+            return
+        self.refresh()
+
+    def _refresh_if_stale(self) -> None:
+        if self._stale:
+            self._on_history_changed()
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
-        self._live_timer.start()
-
-    def hideEvent(self, event: QtGui.QHideEvent) -> None:
-        self._live_timer.stop()
-        super().hideEvent(event)
 
     def close_store(self) -> None:
-        self._live_timer.stop()
+        self.watcher.set_path(None)
         if self.store is not None:
             self.store.close()
             self.store = None

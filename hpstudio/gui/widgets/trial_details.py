@@ -132,6 +132,8 @@ def _summary(trial: TrialRecord) -> str:
         parts.append(f"mean test {trial.mean_test_score:.6g} ± {trial.std_test_score:.3g}")
         if trial.mean_train_score is not None:
             parts.append(f"mean train {trial.mean_train_score:.6g}")
+        if not trial.split_test_scores:
+            parts.append("no per-fold scores: the trial was imported with its value only")
     parts.append(f"fit {trial.mean_fit_time:.3f} s/fold")
     parts.append(f"took {trial.duration:.2f} s, finished "
                  f"{time.strftime('%H:%M:%S', time.localtime(trial.finished))}")

@@ -452,6 +452,11 @@ def _unknown_name(key: str, name: str, qualified: str, plan: PipelinePlan, base:
         return (f"{key}: {estimator_name} has no parameter {name!r}{hint}; its parameters "
                 f"are: {_listed(own)}")
     parts = qualified.split("__")
+    head = name.split("__", 1)[0]
+    steps = plan.step_names if plan.wrapped else (plan.estimator.name,)
+    if head not in steps and head not in own:  # neither a step nor the estimator's object
+        return (f"{key}: the pipeline has no step {head!r}{_did_you_mean(head, steps)}; "
+                f"its steps are: {', '.join(steps)}")
     for cut in range(len(parts) - 1, 0, -1):
         prefix = "__".join(parts[:cut])
         owner = deep.get(prefix)
@@ -461,7 +466,6 @@ def _unknown_name(key: str, name: str, qualified: str, plan: PipelinePlan, base:
             where = f"step {prefix}" if prefix in plan.step_names else f"at {prefix}"
             return (f"{key}: {type(owner).__name__} ({where}) has no parameter {rest!r}"
                     f"{_did_you_mean(rest, names)}; its parameters are: {_listed(names)}")
-    steps = plan.step_names if plan.wrapped else (plan.estimator.name,)
     return (f"{key}: the pipeline has no step {parts[0]!r}{_did_you_mean(parts[0], steps)}; "
             f"its steps are: {', '.join(steps)}")
 

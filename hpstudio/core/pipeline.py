@@ -522,3 +522,59 @@ def _listed(names: Iterable[str]) -> str:
     shown = ", ".join(ordered[:_SHOWN_NAMES])
     return shown + (f", ... ({len(ordered) - _SHOWN_NAMES} more)"
                     if len(ordered) > _SHOWN_NAMES else "")
+
+
+# ----- what the space editor offers ----------------------------------------------------------
+
+# Plumbing of composite steps, not worth a row in the space editor.
+_PLUMBING = frozenset({"memory", "steps", "transform_input", "verbose", "transformers",
+                       "n_jobs", "remainder", "sparse_threshold", "transformer_weights",
+                       "verbose_feature_names_out", "force_int_remainder_cols", "copy", "dtype",
+                       "input", "encoding", "decode_error", "feature_name_combiner"})
+
+
+def step_rows(plan: PipelinePlan, allowed_packages: Iterable[str] = ()
+              ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The parameters a search space may name besides the estimator's own, with defaults.
+
+    Each step appears itself (``pca``: a step may be a choice) and with its parameters
+    (``pca__n_components``), the preprocessing with what is worth tuning in it, and the
+    estimator's step name (the estimator as a choice). Returns ``(rows, problems)``:
+    ``problems`` maps a step name to why it cannot be built (its rows are then missing).
+    """
+    allowed = tuple(allowed_packages)
+    rows: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    if not plan.wrapped and not plan.steps and plan.columns is None:
+        parts: list[tuple[str, Any]] = []
+    else:
+        parts = []
+        if plan.columns is not None:
+            parts.append((PREPROCESS_STEP, make_preprocessor(plan.columns)))
+        for index, step in enumerate(plan.steps):
+            if step.cls == PASSTHROUGH:
+                parts.append((step.name, PASSTHROUGH))
+                continue
+            try:
+                parts.append((step.name, make_instance(step.cls, step.fixed, allowed,
+                                                       f"steps[{index}].class", step=True)))
+            except SpecError as exc:
+                problems[step.name] = str(exc)
+    for name, obj in parts:
+        rows[name] = obj
+        if obj == PASSTHROUGH:
+            continue
+        composite = any(isinstance(getattr(obj, a, None), list)
+                        for a in ("steps", "transformers", "transformer_list"))
+        for key, value in obj.get_params(deep=True).items():
+            if composite and key.rsplit("__", 1)[-1] in _PLUMBING:
+                continue
+            if isinstance(value, list) and value and isinstance(value[0], tuple):
+                continue  # a composite's list of (name, step) pairs
+            rows[f"{name}__{key}"] = value
+    try:
+        rows[plan.estimator.name] = make_instance(plan.estimator.cls, plan.estimator.fixed,
+                                                  allowed, "estimator.class", step=True)
+    except SpecError as exc:
+        problems[plan.estimator.name] = str(exc)
+    return rows, problems

@@ -37,7 +37,13 @@ from hpstudio.core.estimators import (
     is_classifier_class,
     resolve_estimator_class,
 )
-from hpstudio.core.pipeline import ColumnPlan, PipelinePlan, needs_target, step_rows
+from hpstudio.core.pipeline import (
+    ColumnPlan,
+    PipelinePlan,
+    is_object_value,
+    needs_target,
+    step_rows,
+)
 from hpstudio.core.probe import (
     PlannedWork,
     estimate_seconds,
@@ -137,6 +143,7 @@ class StudyEditor(QWidget):
         self._probe_pending = False
         self._work: PlannedWork | None = None
         self._rows_pending: set[tuple[Any, ...]] = set()  # pipeline rows being computed
+        self._choices_pending: set[tuple[str, tuple[str, ...]]] = set()
 
         self.name_edit = QLineEdit("study")
         self.name_edit.setPlaceholderText("study name")
@@ -494,19 +501,25 @@ class StudyEditor(QWidget):
         prefill: dict[str, Any] = {name: Values(({"class": path},))}
         columns = self._column_plan()
         if not state.steps and columns is None:
-            return {**info.params, **model_row}, prefill, (), {}
+            return {**info.params, **model_row}, prefill, (name,), {}
         key = self._rows_key(path)
         found = _STEP_ROWS.get(key)
         if found is None:
             self._start_rows_job(key)
             return None
         rows, problems = found
+        try:
+            fixed = {step.name: dict(step.fixed) for step in self.pipeline_editor.steps()}
+        except SpecError:
+            fixed = {}
         for row in state.steps:
             entry = step_entry(row.cls)
             if entry is not None:
                 prefill.update({f"{row.name}__{p}": dim for p, dim in entry.space.items()})
-            prefill[row.name] = Values((PASSTHROUGH,) if row.cls == PASSTHROUGH
-                                       else ({"class": row.cls},))
+            value: dict[str, Any] = {"class": row.cls}
+            if fixed.get(row.name):
+                value["fixed"] = fixed[row.name]
+            prefill[row.name] = Values((PASSTHROUGH,) if row.cls == PASSTHROUGH else (value,))
         groups = ((PREPROCESS_STEP,) if columns is not None else ()) + tuple(
             r.name for r in state.steps) + (name,)
         rows = {k: v for k, v in rows.items() if k != name}
@@ -536,6 +549,45 @@ class StudyEditor(QWidget):
         if path and key == self._rows_key(path):
             self._apply_parameters()
             self._refresh(probe=False)
+
+    def _update_choices(self) -> None:
+        """A sub-space that chooses a step or the estimator offers the rows of the classes
+        it chooses (introspected off-thread) instead of the pipeline's own."""
+        for index in range(self.space_editor.subspace_count()):
+            model = self.space_editor.model(index)
+            choices: dict[str, dict[str, Any]] = {}
+            for group in self.space_editor.groups():
+                values = model.choice_values(group)
+                paths = [v["class"] for v in values or () if is_object_value(v)]
+                if not paths:
+                    continue
+                params: dict[str, Any] = {}
+                for path in paths:
+                    info = self._class_info(path)
+                    if info is None:
+                        self._resolve_choice(path)
+                    elif isinstance(info, _ClassInfo):
+                        params.update(info.params)
+                choices[group] = params
+            quiet, self._quiet = self._quiet, True
+            try:
+                model.set_choices(choices)
+            finally:
+                self._quiet = quiet
+
+    def _resolve_choice(self, path: str) -> None:
+        key = (path, self._allowed)
+        if key in self._choices_pending:
+            return
+        self._choices_pending.add(key)
+        allowed = self._allowed
+
+        def done(info: _ClassInfo | None, error: BaseException | None) -> None:
+            self._choices_pending.discard(key)
+            _CLASS_INFO[key] = _class_result(path, info, error)
+            self._refresh(probe=False)
+
+        run_in_background(self, lambda: _introspect(path, allowed), done)
 
     def _apply_parameters(self) -> None:
         """Give the space editor the whole pipeline's rows, grouped by step."""
@@ -655,6 +707,7 @@ class StudyEditor(QWidget):
     def _refresh(self, probe: bool = True) -> None:
         if self._quiet:
             return
+        self._update_choices()
         problems: list[str] = []
         spec: StudySpec | None = None
         try:

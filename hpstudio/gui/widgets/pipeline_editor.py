@@ -301,7 +301,10 @@ class PipelineEditor(QWidget):
                        "prefixes its parameters (name__C) in a pipeline", MODEL,
                        problem=self._problems.get(self._state.estimator_name))
         self.row_layout.addStretch(1)
-        self.scroll.setFixedHeight(self.row.sizeHint().height() + 4)
+        tallest = max(card.sizeHint().height() for card in self._cards)
+        margins = self.row_layout.contentsMargins()
+        self.scroll.setFixedHeight(tallest + margins.top() + margins.bottom()
+                                   + self.scroll.horizontalScrollBar().sizeHint().height())
         self._sync_details()
         self._sync_tools()
 

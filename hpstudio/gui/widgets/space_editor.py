@@ -377,6 +377,9 @@ class SubSpaceModel(QAbstractTableModel):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._groups: tuple[str, ...] = ()  # the pipeline's step names, estimator's last
+        self._given: tuple[Mapping[str, Any], str, Mapping[str, Dimension]] | None = None
+        self._choices: dict[str, dict[str, Any]] = {}  # group -> the chosen classes' params
+        self._choices_key: tuple[Any, ...] = ()
         self._rows = sorted(rows, key=lambda r: self._order(r.name))
         self._index = index
         self._strategy = strategy
@@ -455,6 +458,15 @@ class SubSpaceModel(QAbstractTableModel):
         self._dims = [self._dims[i] for i in order]
         self.endResetModel()
 
+    def canonical(self, name: str) -> str:
+        """The estimator's parameters are offered by their bare names (``C``); in a pipeline
+        ``model__C`` names the same one, so a row of either name is that parameter."""
+        if self._groups:
+            prefix = f"{self._groups[-1]}__"
+            if name.startswith(prefix):
+                return name[len(prefix):]
+        return name
+
     def group_of(self, name: str) -> str | None:
         """The step a row belongs to (None without groups)."""
         if not self._groups:
@@ -468,23 +480,51 @@ class SubSpaceModel(QAbstractTableModel):
         itself = 0 if name == group else 1  # the step's own row (a choice) leads its group
         return rank, itself, name
 
+    def choice_values(self, name: str) -> tuple[Any, ...] | None:
+        """The values of a ticked row that reads as a list (None otherwise)."""
+        for row, dim in zip(self._rows, self._dims, strict=True):
+            if row.name == name and row.included and isinstance(dim, Values):
+                return dim.values
+        return None
+
+    def set_choices(self, choices: Mapping[str, Mapping[str, Any]]) -> None:
+        """Steps (or the estimator) this sub-space chooses, with the chosen classes'
+        parameters (bare names, with defaults): their rows replace the group's own."""
+        key = tuple(sorted((group, tuple(sorted(params))) for group, params in choices.items()))
+        if key == self._choices_key:
+            return
+        self._choices_key, self._choices = key, {g: dict(p) for g, p in choices.items()}
+        if self._given is not None:
+            self.set_parameters(*self._given)
+
+    def _effective(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(params)
+        for group, chosen in self._choices.items():
+            is_estimator = bool(self._groups) and group == self._groups[-1]
+            out = {n: v for n, v in out.items() if n == group or self.group_of(n) != group}
+            out.update({(p if is_estimator else f"{group}__{p}"): v for p, v in chosen.items()})
+        return out
+
     def set_parameters(self, params: Mapping[str, Any], estimator_name: str,
                        prefill: Mapping[str, Dimension]) -> None:
         """The estimator's real parameters arrived: add missing rows, flag unknown names.
 
         Rows no longer offered (a step removed) go when unticked; ticked ones stay, flagged.
         """
+        self._given = (params, estimator_name, prefill)
+        params = self._effective(params)
         self._estimator_name = estimator_name
-        stale = [i for i, r in enumerate(self._rows) if not r.included and r.name not in params
+        stale = [i for i, r in enumerate(self._rows)
+                 if not r.included and self.canonical(r.name) not in params
                  and r.known is not None]
         for number in reversed(stale):
             self.beginRemoveRows(QModelIndex(), number, number)
             del self._rows[number], self._errors[number], self._dims[number]
             self.endRemoveRows()
         for row in self._rows:
-            row.known = row.name in params
-            row.default = params.get(row.name, _MISSING)
-        present = {r.name for r in self._rows}
+            row.known = self.canonical(row.name) in params
+            row.default = params.get(self.canonical(row.name), _MISSING)
+        present = {self.canonical(r.name) for r in self._rows}
         for name in sorted(set(params) - present):
             row = ParamRow(name, params[name], known=True)
             dim = prefill.get(name) or suggested_dimension(params[name])
@@ -887,6 +927,10 @@ class SpaceEditor(QWidget):
             model.set_groups(self._groups)
         for view in self._views():
             view.verticalHeader().setVisible(bool(self._groups))
+
+    def groups(self) -> tuple[str, ...]:
+        """The pipeline's step names, the estimator's last (empty before it is known)."""
+        return self._groups
 
     def _prefills(self) -> dict[str, Dimension]:
         return {**self._step_prefill, **self._prefill}

@@ -170,6 +170,7 @@ class StudyEditor(QWidget):
         self._connect()
         self.estimator_picker.set_task(self.data_panel.task())
         self.strategy_panel.set_task(self.data_panel.task())
+        self._show_pipeline_data()
         self._refresh(probe=False)
         self._reset_undo()
 

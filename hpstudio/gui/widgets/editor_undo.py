@@ -79,6 +79,9 @@ def describe_change(before: EditorState, after: EditorState) -> tuple[str, str |
     changed = _changed_fields(before, after)
     if "estimator" in changed:
         return f"use {(after.estimator or '?').rsplit('.', 1)[-1]}", None
+    if "pipeline" in changed:  # its rows in the space follow from it
+        return _describe_pipeline(before.pipeline or PipelineState(),
+                                  after.pipeline or PipelineState())
     if len(changed) != 1:
         return "edit the study", None
     what = changed[0]
@@ -91,9 +94,6 @@ def describe_change(before: EditorState, after: EditorState) -> tuple[str, str |
         return "edit the fixed parameters", merge
     if what == "space":
         return _describe_space(before.space, after.space), merge
-    if what == "pipeline":
-        return _describe_pipeline(before.pipeline or PipelineState(),
-                                  after.pipeline or PipelineState())
     return f"change {_FIELD_WORDS.get(what, what)}", merge
 
 

@@ -188,7 +188,8 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fit_start = time.time()
-            fitted = fit_fold(estimator, context, task.fold, X_train, y_train, X_test)
+            fitted = fit_fold(estimator, context, (task.fold, task.budget), X_train,
+                              y_train, X_test)
             fit_time = time.time() - fit_start
             scorers = _scorers(state, context, estimator)
             score_start = time.time()

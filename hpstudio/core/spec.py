@@ -384,7 +384,7 @@ def _parse_estimator(raw: Any) -> EstimatorSpec:
     _expect_type("estimator.fixed", fixed, Mapping)
     _check_names("estimator.fixed", fixed)
     name = raw.get("name", DEFAULT_ESTIMATOR_NAME)
-    _check_step_name("estimator.name", name)
+    check_step_name("estimator.name", name)
     return EstimatorSpec(raw["class"], {name: _decode(f"estimator.fixed.{_label(name)}", value)
                                         for name, value in fixed.items()}, name)
 
@@ -406,7 +406,7 @@ def _parse_steps(raw: Any, estimator: EstimatorSpec) -> tuple[StepSpec, ...]:
             if required not in table:
                 raise SpecError(f"{key}.{required}: missing; e.g. {example}")
         name, cls = table["name"], table["class"]
-        _check_step_name(f"{key}.name", name)
+        check_step_name(f"{key}.name", name)
         if name in taken:
             raise SpecError(f"{key}.name: {name!r} is already the name of {taken[name]}; "
                             "give each step its own name")
@@ -427,7 +427,7 @@ def _parse_steps(raw: Any, estimator: EstimatorSpec) -> tuple[StepSpec, ...]:
 _RESERVED_STEP_NAMES = ("steps", "memory", "verbose", "transform_input", PREPROCESS_STEP)
 
 
-def _check_step_name(key: str, name: Any) -> None:
+def check_step_name(key: str, name: Any) -> None:
     _expect_type(key, name, str)
     _check_text(key, name)
     if not name.strip() or "__" in name or not name.isprintable() or len(name) > 100:

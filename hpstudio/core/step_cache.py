@@ -172,16 +172,23 @@ def worker_cache(scope: str, folder: Path | None) -> StepCache:
     return _WORKER_CACHE
 
 
-def fit_fold(estimator: Any, context: Any, fold: int, X_train: Any, y_train: Any,
+def fit_fold(estimator: Any, context: Any, split: Any, X_train: Any, y_train: Any,
              X_test: Any) -> FittedFold:
-    """Fit ``estimator`` on one fold of a study, reusing leading steps fitted before."""
+    """Fit ``estimator`` on one split of a study, reusing leading steps fitted before.
+
+    ``split`` names the rows of ``X_train`` and ``X_test`` within the study: the fold, and
+    whatever else chooses rows (a budget that subsamples them), so that only fits on the
+    very same rows share their output.
+    """
     if not has_leading_steps(estimator):
         estimator.fit(X_train, y_train)
         return FittedFold(estimator, X_test, X_train)
     scope = _digest(repr(context.key), repr(context.train_score))
     data_path = str(getattr(context, "data_path", ""))
     folder = Path(data_path).parent / FOLDER_NAME if os.path.isfile(data_path) else None
-    return fit_with_cache(estimator, worker_cache(scope, folder), f"{scope}/{fold}",
+    rows = _digest(repr(split), repr(getattr(X_train, "shape", None)),
+                   repr(getattr(X_test, "shape", None)))
+    return fit_with_cache(estimator, worker_cache(scope, folder), f"{scope}/{rows}",
                           X_train, y_train, X_test, context.train_score)
 
 

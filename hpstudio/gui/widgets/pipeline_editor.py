@@ -33,7 +33,7 @@ from hpstudio.core.spec import (
     PASSTHROUGH,
     PREPROCESS_STEP,
     StepSpec,
-    _check_step_name,
+    check_step_name,
 )
 from hpstudio.core.step_catalogue import FAMILIES, free_step_name, step_entry, steps_of_family
 from hpstudio.gui.resources import INVALID_COLOR, set_invalid
@@ -154,9 +154,9 @@ class PipelineEditor(QWidget):
         """The ``[[steps]]`` as edited; SpecError naming the first problem."""
         steps = []
         taken = {self._state.estimator_name}
-        _check_step_name("estimator.name", self._state.estimator_name)
+        check_step_name("estimator.name", self._state.estimator_name)
         for index, row in enumerate(self._state.steps):
-            _check_step_name(f"steps[{index}].name", row.name)
+            check_step_name(f"steps[{index}].name", row.name)
             if row.name in taken:
                 raise SpecError(f"steps[{index}].name: {row.name!r} is already taken; give "
                                 "each step its own name")

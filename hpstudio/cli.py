@@ -519,8 +519,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         fmt = args.format or ("python" if args.output.endswith(".py") else "json")
         with _writing("-o", args.output):
             if fmt == "python":
-                Path(args.output).write_text(export.python_snippet(study, trial),
-                                             encoding="utf-8")
+                Path(args.output).write_text(
+                    export.python_snippet(study, trial, args.allow_package), encoding="utf-8")
             else:
                 export.write_params_json(args.output, study, trial)
         print(f"wrote trial {trial.number}'s parameters to {args.output} ({fmt})")

@@ -9,6 +9,7 @@ Bundled sets are passed through untouched, so scores agree with ``GridSearchCV``
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from hpstudio.core.tabular import read_table
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
+NO_TARGET = "no target"  # a data file read without a target (density estimation, clustering)
 _MAX_CLASSES_FOR_INT_TARGET = 20
 
 
@@ -29,11 +31,12 @@ class Dataset:
 
     name: str
     X: Any  # ndarray for bundled sets, DataFrame for CSV files
-    y: np.ndarray
+    y: np.ndarray | None  # None: no target
     task: str
     numeric_columns: tuple[str, ...] = ()
     categorical_columns: tuple[str, ...] = ()
     dropped_rows: int = 0  # rows whose target was missing
+    text_columns: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -49,7 +52,7 @@ class Dataset:
 
     @property
     def needs_preprocessing(self) -> bool:
-        return bool(self.numeric_columns or self.categorical_columns)
+        return bool(self.numeric_columns or self.categorical_columns or self.text_columns)
 
     def fingerprint(self) -> str:
         """A content hash, so a stored study can tell whether it is reopened on the same data."""
@@ -72,7 +75,7 @@ def load_dataset(spec: DataSpec) -> Dataset:
         return stored_dataset(spec.stored_path())
     if spec.builtin:
         return load_builtin(spec.builtin)
-    return load_table(spec.csv_path(), spec.target or "")
+    return load_table(spec.csv_path(), spec.target, spec.columns, spec.preprocess)
 
 
 def load_builtin(name: str) -> Dataset:
@@ -100,12 +103,25 @@ def read_preview(path: Any, rows: int = 20) -> Any:
 read_csv_preview = read_preview  # the name the data panel has always called
 
 
-def load_table(path: Any, target: str) -> Dataset:
-    """A data file of any format ``read_table`` knows, split into features and target."""
+def load_table(path: Any, target: str | None, columns: Mapping[str, str] | None = None,
+               preprocess: bool = True) -> Dataset:
+    """A data file of any format ``read_table`` knows, split into features and target.
+
+    ``columns`` types columns (number, category, text, drop) over what pandas read;
+    ``preprocess`` False hands the kept columns (numbers only) to the first step as they
+    are. Without a ``target`` every column is a feature and ``y`` is None.
+    """
+    from hpstudio.core.columns import feature_columns
+
     frame = read_table(path)
+    frame.columns = [str(c) for c in frame.columns]
+    if target is None:
+        X, numeric, categorical, text = feature_columns(frame, columns or {}, preprocess, path)
+        return Dataset(str(getattr(path, "name", path)), X, None, NO_TARGET, numeric,
+                       categorical, 0, text)
     if target not in frame.columns:
-        columns = ", ".join(map(str, frame.columns))
-        raise DataError(f"target column {target!r} is not in {path}; its columns are: {columns}")
+        names = ", ".join(map(str, frame.columns))
+        raise DataError(f"target column {target!r} is not in {path}; its columns are: {names}")
     if frame.shape[1] < 2:
         raise DataError(f"{path} has no feature columns besides the target {target!r}")
     missing_target = frame[target].isna()
@@ -113,10 +129,8 @@ def load_table(path: Any, target: str) -> Dataset:
     if len(frame) < 2:
         raise DataError(f"{path}: fewer than 2 rows have a value in the target column {target!r}")
     y_series = frame[target]
-    X = frame.drop(columns=[target])
-    numeric = tuple(str(c) for c in X.columns if _is_numeric(X[c]))
-    categorical = tuple(str(c) for c in X.columns if str(c) not in numeric)
-    X.columns = [str(c) for c in X.columns]
+    X, numeric, categorical, text = feature_columns(frame.drop(columns=[target]),
+                                                    columns or {}, preprocess, path)
     task = infer_task(y_series)
     y = y_series.to_numpy()
     if task == REGRESSION:
@@ -124,7 +138,7 @@ def load_table(path: Any, target: str) -> Dataset:
     elif y.dtype == object:
         y = y.astype(str)
     return Dataset(str(getattr(path, "name", path)), X, y, task, numeric, categorical,
-                   int(missing_target.sum()))
+                   int(missing_target.sum()), text)
 
 
 load_csv = load_table  # the spec key is `csv` whatever the file's format
@@ -140,12 +154,6 @@ def infer_task(target: Any) -> str:
     if pd.api.types.is_integer_dtype(values) or bool((values == values.round()).all()):
         return CLASSIFICATION if values.nunique() <= _MAX_CLASSES_FOR_INT_TARGET else REGRESSION
     return REGRESSION
-
-
-def _is_numeric(column: Any) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 def make_preprocessor(numeric: tuple[str, ...], categorical: tuple[str, ...]) -> Any:

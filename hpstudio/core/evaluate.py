@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hpstudio.core.records import SCORE, Budget, FoldResult
+from hpstudio.core.step_cache import fit_fold
 
 _MAX_WARNINGS_PER_FOLD = 5
 
@@ -45,6 +46,7 @@ class EvaluationContext:
     splitter: Any = None
     scoring: tuple[tuple[str, Any], ...] = ()
     token: str = ""
+    pipeline: Any = None  # a hpstudio.core.pipeline.PipelinePlan; None: estimator + columns
 
     @property
     def scorers(self) -> dict[str, Any]:
@@ -57,11 +59,21 @@ class EvaluationContext:
     def key(self) -> tuple[Any, ...]:
         return (self.data_path, self.estimator_class, repr(sorted(self.fixed_params.items())),
                 self.numeric_columns, self.categorical_columns, self.folds, self.shuffle,
-                self.seed, self.classifier, self.token)
+                self.seed, self.classifier, self.token, repr(self.pipeline))
 
     @property
     def param_prefix(self) -> str:
         return "model__" if (self.numeric_columns or self.categorical_columns) else ""
+
+    @property
+    def plan(self) -> Any:
+        """The pipeline the workers build (``hpstudio.core.pipeline.PipelinePlan``)."""
+        if self.pipeline is not None:
+            return self.pipeline
+        from hpstudio.core.pipeline import legacy_plan
+
+        return legacy_plan(self.estimator_class, self.fixed_params, self.numeric_columns,
+                           self.categorical_columns)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ def context_for(spec: Any, dataset: Any, estimator_class: type,
     """The evaluation settings of a study; ``data_path`` is filled in by the executor."""
     from hpstudio.core.data import CLASSIFICATION
     from hpstudio.core.estimators import is_classifier_class
+    from hpstudio.core.pipeline import plan_for
 
     return EvaluationContext(
         data_path="", estimator_class=spec.estimator.cls, fixed_params=dict(spec.estimator.fixed),
@@ -85,7 +98,7 @@ def context_for(spec: Any, dataset: Any, estimator_class: type,
         classifier=is_classifier_class(estimator_class) and dataset.task == CLASSIFICATION,
         folds=spec.cv.folds, shuffle=spec.cv.shuffle, seed=spec.cv.seed,
         metric=spec.scoring.metric, train_score=spec.scoring.train_score,
-        allowed_packages=allowed_packages,
+        allowed_packages=allowed_packages, pipeline=plan_for(spec, dataset),
     )
 
 
@@ -125,23 +138,22 @@ def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> 
 
 
 def build_estimator(context: EvaluationContext) -> Any:
-    """The unfitted estimator, wrapped in the preprocessing pipeline when the data needs it."""
+    """The unfitted estimator: an object given from Python (cloned), else the study's
+    pipeline, or the bare estimator when it is alone."""
     if context.estimator_object is not None:
         from sklearn.base import clone
 
         return clone(context.estimator_object)
-    from hpstudio.core.estimators import resolve_estimator_class
+    from hpstudio.core.pipeline import build_pipeline
 
-    cls = resolve_estimator_class(context.estimator_class, context.allowed_packages)
-    estimator = cls(**context.fixed_params)
-    if not context.param_prefix:
-        return estimator
-    from sklearn.pipeline import Pipeline
+    return build_pipeline(context.plan, context.allowed_packages)
 
-    from hpstudio.core.data import make_preprocessor
 
-    preprocessor = make_preprocessor(context.numeric_columns, context.categorical_columns)
-    return Pipeline([("preprocess", preprocessor), ("model", estimator)])
+def set_candidate(estimator: Any, context: EvaluationContext, params: dict[str, Any]) -> Any:
+    """Set a candidate's parameters (as the spec names them) on a fresh ``estimator``."""
+    from hpstudio.core.pipeline import apply_params
+
+    return apply_params(estimator, context.plan, params, context.allowed_packages)
 
 
 def make_splitter(context: EvaluationContext, y: Any) -> Any:
@@ -167,8 +179,10 @@ def fold_inputs(base_estimator: Any, context: EvaluationContext, params: dict[st
     from sklearn.utils.metaestimators import _safe_split
 
     estimator = clone(base_estimator)
-    estimator.set_params(**{context.param_prefix + name: _fresh(value)
-                            for name, value in params.items()})
+    if context.estimator_object is not None:  # scikit-learn's own parameter names
+        estimator.set_params(**{name: _fresh(value) for name, value in params.items()})
+    else:
+        estimator = set_candidate(estimator, context, params)
     X_train, y_train = _safe_split(estimator, X, y, train)
     X_test, y_test = _safe_split(estimator, X, y, test, train)
     return estimator, X_train, y_train, X_test, y_test
@@ -204,14 +218,15 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fit_start = time.time()
-            estimator.fit(X_train, y_train)
+            fitted = fit_fold(estimator, context, (task.fold, task.budget), X_train,
+                              y_train, X_test)
             fit_time = time.time() - fit_start
             scorers = _scorers(state, context, estimator)
             score_start = time.time()
-            test_scores = _score(scorers, estimator, X_test, y_test)
+            test_scores = _score(scorers, fitted.model, fitted.X_test, y_test)
             score_time = time.time() - score_start
             if context.train_score:
-                train_scores = _score(scorers, estimator, X_train, y_train)
+                train_scores = _score(scorers, fitted.model, fitted.X_train, y_train)
         error = None
     except Exception as exc:  # a fit that raises marks the trial failed; the study goes on
         test_scores = dict.fromkeys(context.scorers, float("nan"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import pprint
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,9 @@ from hpstudio.core.records import SCORE, TrialRecord
 from hpstudio.core.storage import StudyRow
 
 _TRUSTED_MODEL_PACKAGES = ("sklearn", "numpy", "scipy", "builtins")
+#: How to load a refitted model and its pipeline, shown in the export dialog and the README.
+LOADING_EXAMPLE = """import json, skops.io as sio
+model = sio.load("{model}", trusted=json.load(open("{model}.json"))["trusted_types"])"""
 _JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 
@@ -70,6 +72,9 @@ def params_document(study: StudyRow, trial: TrialRecord) -> dict[str, Any]:
         "data_fingerprint": study.data_fingerprint,
         "versions": study.versions,
     }
+    if spec:
+        document["pipeline"] = pipeline_document(study.study_spec("describe its pipeline"),
+                                                 trial)
     if len(trial.metrics) > 1:
         document["scores"] = {m: trial.mean_test(m) for m in trial.metrics}
     if trial.budget is not None:
@@ -83,41 +88,31 @@ def write_params_json(path: str | Path, study: StudyRow, trial: TrialRecord) -> 
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def python_snippet(study: StudyRow, trial: TrialRecord) -> str:
-    """A runnable script that builds the estimator with the chosen parameters."""
-    spec = study.study_spec("write a runnable snippet")
-    module, _, cls = spec.estimator.cls.rpartition(".")
-    params = {**dict(spec.estimator.fixed), **trial.params}
-    args = ",\n".join(f"    {name}={_literal(value)}" for name, value in params.items())
-    metric = spec.scoring.label
-    lines = [
-        f'"""Trial {trial.number} of hpstudio study #{study.id} {study.name!r}: '
-        f'{metric} = {trial.mean_test_score:.6g} ({spec.cv.folds}-fold CV)."""',
-        f"from {module} import {cls}",
-        "",
-        f"estimator = {cls}(\n{args},\n)" if args else f"estimator = {cls}()",
-    ]
-    if spec.data.csv:
-        lines[1:1] = [
-            "from sklearn.compose import ColumnTransformer, make_column_selector",
-            "from sklearn.impute import SimpleImputer",
-            "from sklearn.pipeline import make_pipeline",
-            "from sklearn.preprocessing import OneHotEncoder, StandardScaler",
-        ]
-        lines += [
-            "",
-            "# The CSV's columns were preprocessed inside each fold, as here.",
-            "preprocess = ColumnTransformer([",
-            '    ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),',
-            '     make_column_selector(dtype_include="number")),',
-            '    ("categorical", make_pipeline(SimpleImputer(strategy="most_frequent"),',
-            '                                  OneHotEncoder(handle_unknown="ignore",',
-            "                                                sparse_output=False)),",
-            '     make_column_selector(dtype_exclude="number")),',
-            "])",
-            "model = make_pipeline(preprocess, estimator)",
-        ]
-    return "\n".join(lines) + "\n"
+def python_snippet(study: StudyRow, trial: TrialRecord,
+                   allowed_packages: Sequence[str] = ()) -> str:
+    """A runnable script: it builds the trial's pipeline (``estimator`` is its last step,
+    ``model`` the whole), loads the data, and prints the cross-validated score."""
+    from hpstudio.core.snippet import trial_script
+
+    return trial_script(study, trial, tuple(allowed_packages))
+
+
+def pipeline_document(spec: Any, trial: TrialRecord) -> dict[str, Any]:
+    """The whole pipeline by name: each step's class and fixed parameters, the estimator,
+    and the trial's parameters under the names ``set_params`` takes."""
+    from hpstudio.core.pipeline import plan_for
+
+    plan = plan_for(spec)
+    steps: list[dict[str, Any]] = []
+    if plan.columns is not None:
+        steps.append({"name": "preprocess", "class": "sklearn.compose.ColumnTransformer",
+                      "columns": dict(spec.data.columns)})
+    steps += [{"name": s.name, "class": s.cls, "fixed": _decode_none(dict(s.fixed))}
+              for s in spec.steps]
+    steps.append({"name": spec.estimator.name, "class": spec.estimator.cls,
+                  "fixed": _decode_none(dict(spec.estimator.fixed))})
+    return {"steps": steps if plan.wrapped else steps[-1:],
+            "params": {plan.qualify(name): value for name, value in trial.params.items()}}
 
 
 def cv_results_frame(trials: Sequence[TrialRecord]) -> Any:
@@ -183,20 +178,21 @@ def write_trials_csv(path: str | Path, trials: Sequence[TrialRecord]) -> None:
 
 def refit_model(study: StudyRow, trial: TrialRecord, path: str | Path,
                 allowed_packages: Sequence[str] = ()) -> Path:
-    """Fit the chosen candidate on all the data and save it (skops unless the name says joblib).
+    """Fit the chosen candidate's whole pipeline on all the data and save it (skops unless
+    the name says joblib).
 
-    A sidecar JSON next to the model records params, score, versions and data fingerprint.
+    A sidecar JSON next to the model (``<model>.json``) records params, score, versions, data
+    fingerprint and, for skops, the types loading must trust (``LOADING_EXAMPLE``).
     """
     from hpstudio.core.data import load_dataset
-    from hpstudio.core.evaluate import build_estimator, context_for
+    from hpstudio.core.evaluate import build_estimator, context_for, set_candidate
 
     path = Path(path)
     spec = study.study_spec("refit a model")
     cls = spec.validate(allowed_packages)
     dataset = load_dataset(spec.data)
     context = context_for(spec, dataset, cls, tuple(allowed_packages))
-    estimator = build_estimator(context)
-    estimator.set_params(**{context.param_prefix + k: v for k, v in trial.params.items()})
+    estimator = set_candidate(build_estimator(context), context, trial.params)
     estimator.fit(dataset.X, dataset.y)
     uses_joblib = path.suffix.lower() in _JOBLIB_SUFFIXES
     if uses_joblib:
@@ -210,6 +206,10 @@ def refit_model(study: StudyRow, trial: TrialRecord, path: str | Path,
     document = params_document(study, trial)
     document["model_file"] = path.name
     document["model_format"] = "joblib" if uses_joblib else "skops"
+    if not uses_joblib:
+        # what skops.io.load must be told to trust: the pipeline's own types, listed by
+        # skops itself, so that loading needs no guessing (see LOADING_EXAMPLE)
+        document["trusted_types"] = sio.get_untrusted_types(file=path)
     document["refit_data_fingerprint"] = dataset.fingerprint()
     sidecar = path.with_name(path.name + ".json")
     sidecar.write_text(json.dumps(document, indent=2, default=_plain) + "\n", encoding="utf-8")
@@ -231,10 +231,6 @@ def load_model(path: str | Path) -> Any:
         raise HpstudioError(f"{path} holds types outside scikit-learn/numpy/scipy "
                             f"({', '.join(foreign)}); inspect it with skops before loading")
     return sio.load(path, trusted=unknown)
-
-
-def _literal(value: Any) -> str:
-    return pprint.pformat(_plain(value))
 
 
 def _plain(value: Any) -> Any:

@@ -113,6 +113,21 @@ def parse_param_grid(text: str, allowed_packages: Iterable[str] = ()) -> tuple[S
         raise SpecError("the pasted grid is nested too deeply to read") from None
 
 
+def parse_value(text: str, allowed_packages: Iterable[str] = ()) -> Any:
+    """One value written as Python, read as a pasted grid's values are: a literal, an
+    estimator call (``PCA(n_components=5)`` gives ``{"class": ..., "fixed": ...}``) or a
+    scikit-learn function's name (``chi2`` gives ``{"function": ...}``); nothing is run."""
+    reader = _Reader(text, tuple(allowed_packages))
+    try:
+        node = ast.parse(reader.text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise SpecError(f"not Python syntax ({exc.msg}): {text.strip()!r}") from None
+    try:
+        return reader._value(node)
+    except RecursionError:
+        raise SpecError("the value is nested too deeply to read") from None
+
+
 class _Reader:
     """One pasted text: its statements, the names it binds, and the interpretation of nodes."""
 

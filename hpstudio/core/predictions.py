@@ -138,15 +138,13 @@ def out_of_fold_predictions(spec: Any, trial: TrialRecord,
     from sklearn.model_selection import cross_val_predict
 
     from hpstudio.core.data import load_dataset
-    from hpstudio.core.evaluate import build_estimator, context_for, make_splitter
+    from hpstudio.core.evaluate import build_estimator, context_for, make_splitter, set_candidate
 
     allowed = tuple(allowed_packages)
     cls = spec.validate(allowed)
     dataset = load_dataset(spec.data)
     context = context_for(spec, dataset, cls, allowed)
-    estimator = build_estimator(context)
-    estimator.set_params(**{context.param_prefix + name: value
-                            for name, value in _trial_params(trial).items()})
+    estimator = set_candidate(build_estimator(context), context, _trial_params(trial))
     splitter = make_splitter(context, dataset.y)
     try:
         with warnings.catch_warnings():

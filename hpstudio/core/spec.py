@@ -49,6 +49,10 @@ MAX_INT_VALUE = 2**63 - 1  # values and fixed parameters: what SQLite and NumPy 
 MAX_NAME_LENGTH = 1000
 MAX_NESTING = 32  # lists and tables inside a value
 MAX_SPEC_BYTES = 10 * 2**20  # a spec is a short text file; refuse to read a huge one
+COLUMN_TYPES = ("number", "category", "text", "drop")  # what [data] columns may say
+PASSTHROUGH = "passthrough"  # a step that hands its input on unchanged
+DEFAULT_ESTIMATOR_NAME = "model"  # the estimator's step name unless [estimator] name says
+PREPROCESS_STEP = "preprocess"  # the built-in preprocessing of a data file, as a step
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class DataSpec:
     csv: str | None = None
     target: str | None = None
     base_dir: str | None = field(default=None, compare=False)  # where a relative csv lives
+    columns: Mapping[str, str] = field(default_factory=dict)  # column -> one of COLUMN_TYPES
+    preprocess: bool = True  # a data file's columns go through the built-in preprocessing
     stored: str | None = None  # data kept by the Python API beside the history (its key)
 
     @property
@@ -82,6 +88,24 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class EstimatorSpec:
+    cls: str
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    name: str = DEFAULT_ESTIMATOR_NAME  # its step name in the pipeline
+
+    @property
+    def short_name(self) -> str:
+        return self.cls.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One ``[[steps]]`` table: a transformer between the data and the estimator.
+
+    ``cls`` is a dotted class path, or ``"passthrough"`` for a step that hands its input on
+    unchanged (a placeholder a sub-space fills with a choice).
+    """
+
+    name: str
     cls: str
     fixed: Mapping[str, Any] = field(default_factory=dict)
 
@@ -129,6 +153,7 @@ class StudySpec:
     cv: CVSpec = CVSpec()
     scoring: ScoringSpec = ScoringSpec()
     search: SearchSpec = SearchSpec()
+    steps: tuple[StepSpec, ...] = ()
 
     # ----- reading -------------------------------------------------------------------
     @classmethod
@@ -169,29 +194,41 @@ class StudySpec:
     ) -> StudySpec:
         if not isinstance(raw, Mapping):
             raise SpecError("the spec must be a table of keys (TOML) or an object (JSON)")
-        _no_unknown_keys("", raw, {"name", "data", "estimator", "space", "cv", "scoring", "search"})
+        _no_unknown_keys("", raw, {"name", "data", "estimator", "space", "cv", "scoring", "search",
+                                   "steps"})
         name = _parse_name(raw.get("name", default_name))
         for required in ("data", "estimator", "space"):
             if required not in raw:
                 raise SpecError(f"missing [{required}] section")
+        estimator = _parse_estimator(raw["estimator"])
+        steps = _parse_steps(raw.get("steps", []), estimator)
         return cls(
             name=name,
             data=_parse_data(raw["data"], base_dir),
-            estimator=_parse_estimator(raw["estimator"]),
+            estimator=estimator,
             space=_parse_space(raw["space"]),
             cv=_parse_cv(raw.get("cv", {})),
             scoring=_parse_scoring(raw.get("scoring", {})),
             search=_parse_search(raw.get("search", {})),
+            steps=steps,
         )
 
     # ----- writing -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k in ("builtin", "csv", "target", "stored")
                 if (v := getattr(self.data, k)) is not None}
+        if self.data.columns:
+            data["columns"] = dict(self.data.columns)
+        if not self.data.preprocess:
+            data["preprocess"] = False
+        estimator: dict[str, Any] = {"class": self.estimator.cls,
+                                     "fixed": _encode(self.estimator.fixed)}
+        if self.estimator.name != DEFAULT_ESTIMATOR_NAME:
+            estimator["name"] = self.estimator.name
         out: dict[str, Any] = {
             "name": self.name,
             "data": data,
-            "estimator": {"class": self.estimator.cls, "fixed": _encode(self.estimator.fixed)},
+            "estimator": estimator,
             "space": [{n: dimension_to_raw(d) for n, d in sub.items()} for sub in self.space],
             "cv": _drop_none({"folds": self.cv.folds, "shuffle": self.cv.shuffle,
                               "seed": self.cv.seed}),
@@ -199,6 +236,9 @@ class StudySpec:
                                    "train_score": self.scoring.train_score}),
             "search": _drop_none(self.search.__dict__.copy()),
         }
+        if self.steps:
+            out["steps"] = [{"name": step.name, "class": step.cls, "fixed": _encode(step.fixed)}
+                            for step in self.steps]
         return out
 
     def to_toml(self) -> str:
@@ -251,29 +291,16 @@ class StudySpec:
         check_feasible(self, dataset, allowed_packages)
 
     def validate(self, allowed_packages: Iterable[str] = ()) -> type:
-        """Check names against the real estimator and scorers; return the estimator class."""
-        from hpstudio.core.estimators import default_params, resolve_estimator_class
+        """Check names against the real estimator and scorers; return the estimator class.
+
+        Every class of the pipeline (steps, estimator, values) is resolved under the
+        allowed-package rule, and every parameter name is checked against the built
+        pipeline's ``get_params(deep=True)`` (``hpstudio.core.pipeline.check_pipeline``).
+        """
+        from hpstudio.core.pipeline import check_pipeline
 
         self.check()
-        cls = resolve_estimator_class(self.estimator.cls, allowed_packages)
-        try:
-            valid = set(cls().get_params(deep=True))
-        except Exception:
-            valid = set(default_params(cls))
-        real = ", ".join(sorted(valid))
-        for name in self.estimator.fixed:
-            if name not in valid:
-                raise SpecError(
-                    f"estimator.fixed.{name}: {self.estimator.short_name} has no parameter "
-                    f"{name!r}{_did_you_mean(name, valid)}; its parameters are: {real}"
-                )
-        for index, sub in enumerate(self.space):
-            for name in sub:
-                if name not in valid:
-                    raise SpecError(
-                        f"space[{index}].{name}: {self.estimator.short_name} has no parameter "
-                        f"{name!r}{_did_you_mean(name, valid)}; its parameters are: {real}"
-                    )
+        cls = check_pipeline(self, allowed_packages)
         if self.scoring.metric is not None:
             from sklearn.metrics import get_scorer_names
 
@@ -303,7 +330,8 @@ def _parse_name(name: Any) -> str:
 
 def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
     _expect_type("data", raw, Mapping)
-    _no_unknown_keys("data", raw, {"builtin", "csv", "target", "stored"})
+    _no_unknown_keys("data", raw, {"builtin", "csv", "target", "columns", "preprocess",
+                                   "stored"})
     builtin, csv, target = raw.get("builtin"), raw.get("csv"), raw.get("target")
     if raw.get("stored") is not None:
         from hpstudio.core.datastore import parse_stored_key
@@ -320,24 +348,50 @@ def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
             )
         if target is not None:
             raise SpecError("data.target: only a CSV needs a target column")
+        for key in ("columns", "preprocess"):
+            if key in raw:
+                raise SpecError(f"data.{key}: a bundled dataset is used as it is; only a CSV "
+                                "has columns to type and preprocess")
     else:
         _expect_type("data.csv", csv, str)
         _check_text("data.csv", csv)
         if not csv.strip() or "\0" in csv:
             raise SpecError(f"data.csv: {_show(csv)} is not a file path; give the CSV file, "
                             "e.g. csv = \"houses.csv\" (relative to the spec file)")
-        if target is None:
-            raise SpecError("data.target: a CSV needs the name of its target column")
-        _expect_type("data.target", target, str)
-        _check_text("data.target", target)
-        if not target:
-            raise SpecError("data.target: empty; give the name of the CSV's target column")
-    return DataSpec(builtin, csv, target, str(base_dir) if base_dir else None)
+        if target is not None:  # optional: estimators without a target need none
+            _expect_type("data.target", target, str)
+            _check_text("data.target", target)
+            if not target:
+                raise SpecError("data.target: empty; give the name of the CSV's target column")
+    columns = _parse_columns(raw.get("columns", {}), target)
+    preprocess = raw.get("preprocess", True)
+    _expect_type("data.preprocess", preprocess, bool)
+    if not preprocess:
+        for column, kind in columns.items():
+            if kind not in ("number", "drop"):
+                raise SpecError(f"data.columns.{_label(column)}: a {kind} column needs the "
+                                "built-in preprocessing; set preprocess = true or drop it")
+    return DataSpec(builtin, csv, target, str(base_dir) if base_dir else None, columns,
+                    preprocess)
+
+
+def _parse_columns(raw: Any, target: str | None) -> dict[str, str]:
+    _expect_type("data.columns", raw, Mapping)
+    _check_names("data.columns", raw)
+    for column, kind in raw.items():
+        key = f"data.columns.{_label(column)}"
+        if not isinstance(kind, str) or kind not in COLUMN_TYPES:
+            raise SpecError(f"{key}: {_show(kind)} is not a column type; use one of "
+                            f"{', '.join(COLUMN_TYPES)}")
+        if column == target:
+            raise SpecError(f"{key}: this is the target column, not a feature; leave it "
+                            "out of columns")
+    return dict(raw)
 
 
 def _parse_estimator(raw: Any) -> EstimatorSpec:
     _expect_type("estimator", raw, Mapping)
-    _no_unknown_keys("estimator", raw, {"class", "fixed"})
+    _no_unknown_keys("estimator", raw, {"class", "fixed", "name"})
     if "class" not in raw:
         raise SpecError("estimator.class: missing; e.g. class = 'sklearn.svm.SVC'")
     _expect_type("estimator.class", raw["class"], str)
@@ -345,8 +399,60 @@ def _parse_estimator(raw: Any) -> EstimatorSpec:
     fixed = raw.get("fixed", {})
     _expect_type("estimator.fixed", fixed, Mapping)
     _check_names("estimator.fixed", fixed)
+    name = raw.get("name", DEFAULT_ESTIMATOR_NAME)
+    check_step_name("estimator.name", name)
     return EstimatorSpec(raw["class"], {name: _decode(f"estimator.fixed.{_label(name)}", value)
-                                        for name, value in fixed.items()})
+                                        for name, value in fixed.items()}, name)
+
+
+def _parse_steps(raw: Any, estimator: EstimatorSpec) -> tuple[StepSpec, ...]:
+    """The ``[[steps]]`` tables, in order; names unique and unlike the estimator's."""
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise SpecError(f"steps: expected [[steps]] tables, got {_describe(raw)}")
+    steps: list[StepSpec] = []
+    taken = {estimator.name: "the estimator"}
+    for index, table in enumerate(raw):
+        key = f"steps[{index}]"
+        _expect_type(key, table, Mapping)
+        _no_unknown_keys(key, table, {"name", "class", "fixed"})
+        for required, example in (("name", "name = 'pca'"),
+                                  ("class", "class = 'sklearn.decomposition.PCA'")):
+            if required not in table:
+                raise SpecError(f"{key}.{required}: missing; e.g. {example}")
+        name, cls = table["name"], table["class"]
+        check_step_name(f"{key}.name", name)
+        if name in taken:
+            raise SpecError(f"{key}.name: {name!r} is already the name of {taken[name]}; "
+                            "give each step its own name")
+        taken[name] = f"steps[{index}]"
+        _expect_type(f"{key}.class", cls, str)
+        _check_text(f"{key}.class", cls)
+        fixed = table.get("fixed", {})
+        _expect_type(f"{key}.fixed", fixed, Mapping)
+        _check_names(f"{key}.fixed", fixed)
+        if cls == PASSTHROUGH and fixed:
+            raise SpecError(f"{key}.fixed: a passthrough step has no parameters")
+        steps.append(StepSpec(name, cls, {n: _decode(f"{key}.fixed.{_label(n)}", v)
+                                          for n, v in fixed.items()}))
+    return tuple(steps)
+
+
+# Pipeline's own constructor arguments cannot name a step (scikit-learn refuses them).
+_RESERVED_STEP_NAMES = ("steps", "memory", "verbose", "transform_input", PREPROCESS_STEP)
+
+
+def check_step_name(key: str, name: Any) -> None:
+    _expect_type(key, name, str)
+    _check_text(key, name)
+    if not name.strip() or "__" in name or not name.isprintable() or len(name) > 100:
+        raise SpecError(f"{key}: {_show(name)} is not a step name; use a short word without "
+                        "'__', e.g. 'pca'")
+    if name in _RESERVED_STEP_NAMES:
+        what = ("the built-in preprocessing step" if name == PREPROCESS_STEP
+                else "an argument of scikit-learn's Pipeline")
+        raise SpecError(f"{key}: {name!r} is the name of {what}; choose another name")
 
 
 def _parse_space(raw: Any) -> tuple[SubSpace, ...]:

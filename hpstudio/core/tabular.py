@@ -280,3 +280,28 @@ def _plain_types(frame: Any) -> Any:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def pandas_reader(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """The pandas function and arguments that read ``path`` as :func:`read_table` does, for
+    a script that loads the same data without hpstudio (column types may still need the
+    conversions of ``_plain_types`` for nullable Parquet columns)."""
+    path = Path(path)
+    claimed = format_of(path)
+    head = _head(path, claimed)
+    fmt = _reconcile(path, claimed, _format_by_signature(head))
+    if fmt in TEXT_FORMATS:
+        encoding = _encoding(path, fmt, head)
+        sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+        delimiter = _delimiter(sample, _DEFAULT_DELIMITER[fmt])
+        options: dict[str, Any] = {}
+        if delimiter != ",":
+            options["sep"] = delimiter
+        if delimiter == ";" and _has_decimal_commas(sample, delimiter):
+            options["decimal"] = ","
+        if encoding != "utf-8":
+            options["encoding"] = encoding
+        return "read_csv", options
+    if fmt in (XLSX, XLS):
+        return "read_excel", {"sheet_name": 0}
+    return ("read_parquet" if fmt is PARQUET else "read_feather"), {}

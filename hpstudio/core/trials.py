@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from hpstudio.core.errors import HpstudioError
+from hpstudio.core.pipeline import value_label
 from hpstudio.core.records import SCORE, TrialRecord, TrialState
 
 __all__ = [
@@ -240,7 +241,7 @@ class ParamColumn:
             self._values.replace(old_to_new[idx])
         self._categories = [cats[i] for i in order]
         self._code_of = {_category_key(v): i for i, v in enumerate(self._categories)}
-        self.labels = [str(v) for v in self._categories]
+        self.labels = [value_label(v) for v in self._categories]
 
     # -- reading ----------------------------------------------------------------------
     @property

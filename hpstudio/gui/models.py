@@ -65,6 +65,10 @@ def format_value(value: Any) -> str:
         if math.isnan(value):
             return ""
         return f"{value:.6g}"
+    if isinstance(value, dict | list):
+        from hpstudio.core.pipeline import value_label
+
+        return value_label(value)  # an estimator chosen by the trial: PCA(n_components=5)
     return str(value)
 
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from hpstudio.core.estimators import catalogue_entry
 from hpstudio.core.space import FloatRange, IntRange, Values
-from hpstudio.core.spec import CVSpec, SearchSpec, StudySpec
+from hpstudio.core.spec import CVSpec, DataSpec, SearchSpec, StudySpec
 from hpstudio.gui.resources import invalid_cell_color
 from hpstudio.gui.widgets.editor import StudyEditor
 from hpstudio.gui.widgets.space_editor import (
@@ -381,20 +381,31 @@ def test_a_good_csv_shows_preview_types_task_and_classes(qtbot, editor, tmp_path
     path = tmp_path / "shop.csv"
     path.write_text(GOOD_CSV, encoding="utf-8")
     panel = editor.data_panel
+    editor.estimator_picker.select("sklearn.tree.DecisionTreeClassifier")
     with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT_MS):
         panel.choose_csv(path)
     model = panel.preview_model
     assert model.rowCount() == 6 and model.columnCount() == 4
     headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(4)]
-    assert headers == ["age\nnumber", "city\ntext", "income\nnumber", "bought\ntext · target"]
+    assert headers == ["age\nnumber", "city\ncategory", "income\nnumber", "bought\ncategory"]
     assert model.data(model.index(0, 1)) == "Lyon"
     assert model.data(model.index(1, 2)) == "NaN"
     assert model.data(model.index(1, 2), TOOLTIP) == "missing value"
+    # no column is guessed as the target: the user picks it
+    assert panel.data_spec().target is None and panel.task() is None
+    assert panel.target_combo.currentText() == "— choose the target —"
+    assert panel.summary_label.text() == "no target · 6 rows · 4 feature columns"
+    assert "data.target: choose the column" in editor.validation_message()
+
+    with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT_MS):
+        panel.target_combo.setCurrentText("bought")
+    headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(4)]
+    assert headers[3] == "bought\ntext · target"
     assert panel.summary_label.text() == (
         "classification · 6 rows · 3 feature columns · 2 classes")
     assert panel.error_label.isHidden()
-    assert [panel.target_combo.itemText(i) for i in range(4)] == ["age", "city", "income",
-                                                                    "bought"]
+    assert [panel.target_combo.itemText(i) for i in range(1, 5)] == ["age", "city", "income",
+                                                                       "bought"]
     assert panel.data_spec().csv == str(path) and panel.data_spec().target == "bought"
     assert editor.strategy_panel.metric_names() == [None, *CLASSIFICATION_METRICS]
 
@@ -404,6 +415,37 @@ def test_a_good_csv_shows_preview_types_task_and_classes(qtbot, editor, tmp_path
     assert "1 rows without a target were left out" in panel.summary_label.text()
     assert panel.data_spec().target == "income"
     assert editor.strategy_panel.metric_names() == [None, *REGRESSION_METRICS]
+
+    other = tmp_path / "other.csv"  # the same column in another file: the target is kept
+    other.write_text(GOOD_CSV.replace("city", "town"), encoding="utf-8")
+    with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT_MS):
+        panel.choose_csv(other)
+    assert panel.data_spec().target == "income"
+    without = tmp_path / "without.csv"  # a file without it: nothing is guessed
+    without.write_text(GOOD_CSV.replace("income", "salary"), encoding="utf-8")
+    with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT_MS):
+        panel.choose_csv(without)
+    assert panel.data_spec().target is None
+
+
+def test_column_types_and_preprocessing_are_chosen_in_the_data_panel(qtbot, editor,
+                                                                    tmp_path: Path) -> None:
+    path = tmp_path / "shop.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    panel = editor.data_panel
+    with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT_MS):
+        panel.choose_csv(path, target="bought")
+    with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT_MS):
+        panel.set_column_type("city", "drop")
+    assert panel.dataset().categorical_columns == () and panel.dataset().n_columns == 2
+    assert panel.preview_model.headerData(1, Qt.Orientation.Horizontal) == "city\ndrop"
+    with qtbot.waitSignal(panel.datasetChanged, timeout=WAIT_MS):
+        panel.set_preprocess(False)
+    assert panel.data_spec() == DataSpec(csv=str(path), target="bought",
+                                         columns={"city": "drop"}, preprocess=False)
+    assert panel.dataset().needs_preprocessing is False
+    card_texts = [c.text() for c in editor.pipeline_editor.cards()]
+    assert not any(text.startswith("preprocess") for text in card_texts)
 
 
 @pytest.mark.parametrize(("content", "target", "reason"), [

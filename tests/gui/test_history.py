@@ -429,6 +429,11 @@ def test_export_dialog_params_clipboard_csv_and_refit(window, ids, tmp_path, qtb
     assert sio.load(model, trusted=untrusted).predict(X).shape == (150,)
     assert json.loads((tmp_path / "model.skops.json").read_text())["params"] == best.params
     assert not dialog.progress.isVisible() and dialog.refit_button.isEnabled()
+    loading = dialog.loading_text.toPlainText()  # the dialog's two lines load the model
+    assert len(loading.splitlines()) == 2 and model.as_posix() in loading
+    namespace = {}
+    exec(loading, namespace)
+    assert namespace["model"].predict(X).shape == (150,)
 
     dialog.set_model_format("joblib")
     with qtbot.waitSignal(dialog.refitFinished, timeout=60_000):

@@ -9,9 +9,10 @@ from hpstudio.core.strategies.base import Strategy
 def make_strategy(spec: StudySpec) -> Strategy:
     strategy = spec.search.strategy
     if strategy == "grid":
+        from hpstudio.core.step_cache import reuse_order
         from hpstudio.core.strategies.grid import GridStrategy
 
-        return GridStrategy(spec.space, limit=spec.search.n_trials)
+        return GridStrategy(spec.space, limit=spec.search.n_trials, order=reuse_order(spec))
     if strategy == "random":
         from hpstudio.core.strategies.random import RandomStrategy
 

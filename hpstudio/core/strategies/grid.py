@@ -1,16 +1,19 @@
 """Exhaustive grid search: trial n is always scikit-learn's candidate n.
 
-Numbers, storage and exports follow ``ParameterGrid`` order. Only the order in which the
-last candidates are *started* changes: once they fit in a small tail, the most expensive
-ones (predicted from the fit times of finished trials sharing their values) go first, so
-the study does not end with one worker busy on a slow fit while the others idle.
+Numbers, storage and exports follow ``ParameterGrid`` order. Only the order in which
+candidates are *started* may differ: candidates sharing the leading steps of a pipeline are
+started together when an ``order`` key is given (so a worker reuses those steps' output),
+and once the last candidates fit in a small tail, the most expensive ones (predicted from
+the fit times of finished trials sharing their values) go first, so the study does not end
+with one worker busy on a slow fit while the others idle.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from statistics import fmean
+from typing import Any
 
 from hpstudio.core.records import Candidate, TrialRecord
 from hpstudio.core.space import SubSpace, candidate_key, iter_grid
@@ -20,13 +23,26 @@ TAIL = 64  # candidates left when longest-first ordering takes over
 
 
 class GridStrategy(SequenceStrategy):
-    def __init__(self, subspaces: Sequence[SubSpace], limit: int | None = None) -> None:
+    """``order``: a sort key of a candidate's parameters; candidates with equal keys are
+    started one after the other (in number order within a key)."""
+
+    def __init__(self, subspaces: Sequence[SubSpace], limit: int | None = None,
+                 order: Callable[[Mapping[str, Any]], Any] | None = None) -> None:
         super().__init__()
         self._candidates = [
             Candidate(number, params, subspace)
             for number, (subspace, params) in enumerate(iter_grid(subspaces))
         ]
         self._total = min(len(self._candidates), limit) if limit else len(self._candidates)
+        # The SequenceStrategy counts positions in the start order; ``_number`` maps them to
+        # trial numbers (the identity without an order).
+        self._number = list(range(self._total))
+        if order is not None:
+            first_seen: dict[Any, int] = {}
+            for number in self._number:
+                first_seen.setdefault(order(self._candidates[number].params), number)
+            self._number.sort(key=lambda n: first_seen[order(self._candidates[n].params)])
+        self._position = {number: position for position, number in enumerate(self._number)}
         self._log_costs: dict[tuple[str, str], list[float]] = {}
         self._all_log_costs: list[float] = []
         self._tail: list[int] | None = None
@@ -36,10 +52,12 @@ class GridStrategy(SequenceStrategy):
         return self._total
 
     def candidate(self, number: int) -> Candidate | None:
-        return self._candidates[number] if number < self._total else None
+        """The candidate started at position ``number`` of the start order."""
+        return self._candidates[self._number[number]] if number < self._total else None
 
     def restore(self, finished: Sequence[TrialRecord]) -> None:
         super().restore(finished)
+        self._done = {self._position[n] for n in self._done if n in self._position}
         self._tail = None
         for trial in finished:
             self.tell(trial)
@@ -60,12 +78,14 @@ class GridStrategy(SequenceStrategy):
         if not self._tail:
             return None
         # max() keeps the first of equals, so ties still start in grid order
-        number = max(self._tail, key=self._predicted_log_cost)
-        self._tail.remove(number)
-        return self._candidates[number]
+        position = max(self._tail, key=self._predicted_log_cost)
+        self._tail.remove(position)
+        return self.candidate(position)
 
-    def _predicted_log_cost(self, number: int) -> float:
+    def _predicted_log_cost(self, position: int) -> float:
         """Additive in log time: each value's mean cost over the trials that used it."""
-        known = [fmean(costs) for key in candidate_key(self._candidates[number].params)
+        candidate = self.candidate(position)
+        assert candidate is not None
+        known = [fmean(costs) for key in candidate_key(candidate.params)
                  if (costs := self._log_costs.get(key))]
         return fmean(known) if known else fmean(self._all_log_costs)

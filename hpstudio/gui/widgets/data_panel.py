@@ -1,5 +1,9 @@
 """The data panel: a bundled scikit-learn dataset or a CSV file, previewed and summarised.
 
+A file's target is the user's choice (no column is guessed for them), and it is kept when
+another file with the same column is opened. Each column can be typed number, category,
+text or drop (the preview's header menu), and the built-in preprocessing turned off.
+
 Reading a file or importing scikit-learn can take seconds, so every load runs on a worker
 thread and reports back through a signal; the panel shows "loading…" meanwhile and never
 blocks the window. Results of a superseded request (the user already picked something
@@ -25,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -32,6 +37,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QRadioButton,
     QTableView,
@@ -40,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from hpstudio.core.errors import HpstudioError, SpecError
-from hpstudio.core.spec import BUILTIN_DATASETS, DataSpec
+from hpstudio.core.spec import BUILTIN_DATASETS, COLUMN_TYPES, DataSpec
 from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
 
@@ -52,6 +58,8 @@ REGRESSION = "regression"
 BUILTIN_TASKS = {name: REGRESSION if name == "diabetes" else CLASSIFICATION
                  for name in BUILTIN_DATASETS}
 PREVIEW_ROWS = 20
+NO_TARGET_TEXT = "— choose the target —"
+_NO_TARGET_TASK = "no target"  # hpstudio.core.data.NO_TARGET, without importing the core data
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -106,11 +114,22 @@ class PreviewModel(QAbstractTableModel):
         super().__init__(parent)
         self._preview = Preview((), (), ())
         self._target: str | None = None
+        self._roles: dict[str, str] | None = None  # column -> number | category | text | drop
 
-    def set_preview(self, preview: Preview, target: str | None = None) -> None:
+    def set_preview(self, preview: Preview, target: str | None = None,
+                    roles: dict[str, str] | None = None) -> None:
         self.beginResetModel()
-        self._preview, self._target = preview, target
+        self._preview, self._target, self._roles = preview, target, roles
         self.endResetModel()
+
+    def role(self, column: str) -> str | None:
+        """How a data file's column is used (None for a bundled dataset)."""
+        if self._roles is None:
+            return None
+        if column in self._roles:
+            return self._roles[column]
+        kind = self._preview.types[self._preview.columns.index(column)]
+        return "number" if kind in ("integer", "number") else "category"
 
     def set_target(self, target: str | None) -> None:
         self._target = target
@@ -134,7 +153,8 @@ class PreviewModel(QAbstractTableModel):
         value = self._preview.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return "NaN" if value is None else value
-        if role == Qt.ItemDataRole.ForegroundRole and value is None:
+        if role == Qt.ItemDataRole.ForegroundRole and (
+                value is None or self.role(self._preview.columns[index.column()]) == "drop"):
             return QColor(140, 140, 140)
         if role == Qt.ItemDataRole.ToolTipRole and value is None:
             return "missing value"
@@ -149,11 +169,19 @@ class PreviewModel(QAbstractTableModel):
             return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
         name, kind = self._preview.columns[section], self._preview.types[section]
         is_target = name == self._target
+        used = self.role(name)
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{name}\n{kind}{' · target' if is_target else ''}"
+            shown = kind if used is None or is_target else used
+            return f"{name}\n{shown}{' · target' if is_target else ''}"
         if role == Qt.ItemDataRole.ToolTipRole:
             missing = sum(row[section] is None for row in self._preview.rows)
-            return f"{name}: {kind}; {missing} missing in the first {len(self._preview.rows)} rows"
+            how = "" if used is None else (
+                " Right-click to choose the target or type the column (number, category, "
+                "text, drop).")
+            return (f"{name}: {kind}; {missing} missing in the first {len(self._preview.rows)} "
+                    f"rows.{how}")
+        if role == Qt.ItemDataRole.ForegroundRole and used == "drop" and not is_target:
+            return QColor(150, 150, 150)
         if role == Qt.ItemDataRole.FontRole and is_target:
             font = QFont()
             font.setBold(True)
@@ -182,19 +210,22 @@ def _load_builtin_job(name: str) -> tuple[Any, Preview]:
 @dataclass(frozen=True)
 class _CsvResult:
     preview: Preview
-    target: str
+    target: str | None
     dataset: Any
-    error: str | None  # a problem with the target, after the file itself read fine
+    error: str | None  # a problem with the target or the columns, after the file read fine
 
 
-def _load_csv_job(path: Path, target: str | None) -> _CsvResult:
+def _load_csv_job(path: Path, target: str | None, keep: str | None,
+                  columns: dict[str, str], preprocess: bool) -> _CsvResult:
+    """Read the file; ``target`` is asked for, ``keep`` is used when the file has it."""
     from hpstudio.core.data import load_csv, read_csv_preview
     from hpstudio.core.errors import DataError
 
     preview = preview_from_frame(read_csv_preview(path, rows=PREVIEW_ROWS))
-    chosen = target if target is not None else preview.columns[-1]
+    chosen = target if target is not None else (keep if keep in preview.columns else None)
+    typed = {c: k for c, k in columns.items() if c in preview.columns and c != chosen}
     try:
-        return _CsvResult(preview, chosen, load_csv(path, chosen), None)
+        return _CsvResult(preview, chosen, load_csv(path, chosen, typed, preprocess), None)
     except DataError as exc:
         return _CsvResult(preview, chosen, None, str(exc))
 
@@ -214,6 +245,8 @@ class DataPanel(QWidget):
         self._builtin: str | None = "iris"
         self._csv: str | None = None
         self._target: str | None = None
+        self._columns: dict[str, str] = {}  # column types the user chose
+        self._preprocess = True
         self._base_dir: str | None = None
         self._stored: DataSpec | None = None  # data the Python API kept with the history
         self._dataset: Any = None
@@ -222,6 +255,7 @@ class DataPanel(QWidget):
         self._loading = False
         self._generation = 0
         self._updating = False
+        self._read_only = False
 
         self.builtin_radio = QRadioButton("Bundled")
         self.builtin_combo = QComboBox()
@@ -233,7 +267,15 @@ class DataPanel(QWidget):
         self.csv_edit.setPlaceholderText("no file chosen")
         self.browse_button = QPushButton("Browse…")
         self.target_combo = QComboBox()
-        self.target_combo.setToolTip("The column to predict; every other column is a feature")
+        self.target_combo.setToolTip("The column to predict; every other column is a feature. "
+                                     "Estimators without a target (density, clustering) need "
+                                     "none")
+        self.preprocess_check = QCheckBox("Preprocess columns")
+        self.preprocess_check.setChecked(True)
+        self.preprocess_check.setToolTip(
+            "Inside each fold: impute and scale numbers, impute and one-hot categories, "
+            "TF-IDF each text column (the pipeline's 'preprocess' step). Off: the columns "
+            "(numbers only) go to the first step as they are")
         self.summary_label = QLabel()
         self.summary_label.setProperty("role", "hint")
         self.summary_label.setWordWrap(True)
@@ -251,6 +293,9 @@ class DataPanel(QWidget):
         self.preview.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.preview.horizontalHeader().setDefaultSectionSize(80)
         self.preview.setMinimumHeight(100)
+        header = self.preview.horizontalHeader()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
         self._build_layout()
 
         self.builtin_radio.setChecked(True)
@@ -258,6 +303,7 @@ class DataPanel(QWidget):
         self.builtin_combo.currentTextChanged.connect(self._on_builtin_picked)
         self.browse_button.clicked.connect(self.browse)
         self.target_combo.currentTextChanged.connect(self._on_target_picked)
+        self.preprocess_check.toggled.connect(self._on_preprocess_toggled)
         self._sync_enabled()
 
     def _build_layout(self) -> None:
@@ -268,7 +314,10 @@ class DataPanel(QWidget):
         csv_row.addWidget(self.csv_edit, 1)
         csv_row.addWidget(self.browse_button)
         source.addRow(self.csv_radio, csv_row)
-        source.addRow("Target", self.target_combo)
+        target_row = QHBoxLayout()
+        target_row.addWidget(self.target_combo, 1)
+        target_row.addWidget(self.preprocess_check)
+        source.addRow("Target", target_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(source)
@@ -278,16 +327,15 @@ class DataPanel(QWidget):
 
     # ----- public API -------------------------------------------------------------------------
     def data_spec(self) -> DataSpec:
-        """The [data] section as chosen; a CSV without a target is rejected by DataSpec rules."""
+        """The [data] section as chosen (a file's target may still be missing: estimators
+        without one need none, and the editor says when one is needed)."""
         if self._stored is not None:
             return self._stored
         if self._builtin:
             return DataSpec(builtin=self._builtin)
         if not self._csv:
             raise SpecError("data.csv: choose a CSV file or a bundled dataset")
-        if not self._target:
-            raise SpecError("data.target: a CSV needs the name of its target column")
-        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
+        return self.source()
 
     def source(self) -> DataSpec:
         """The choice as it stands, even while incomplete (a CSV whose target is not known
@@ -296,7 +344,8 @@ class DataPanel(QWidget):
             return self._stored
         if self._builtin:
             return DataSpec(builtin=self._builtin)
-        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
+        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir,
+                        columns=dict(self._columns), preprocess=self._preprocess)
 
     def set_data_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` and load it in the background (bundled sets come from a cache)."""
@@ -307,7 +356,38 @@ class DataPanel(QWidget):
         elif spec.builtin:
             self.set_builtin(spec.builtin)
         else:
+            self._columns = dict(spec.columns)
+            self._set_preprocess_box(spec.preprocess)
             self._start_csv(spec.csv or "", spec.target)
+
+    def column_types(self) -> dict[str, str]:
+        """The types the user gave columns (others are typed from the data)."""
+        return dict(self._columns)
+
+    def set_column_type(self, column: str, kind: str | None) -> None:
+        """Type a file's column (number, category, text, drop); None: from the data again."""
+        if kind is not None and kind not in COLUMN_TYPES:
+            raise ValueError(f"unknown column type {kind!r}; use one of {COLUMN_TYPES}")
+        if not self._csv or self._columns.get(column) == kind:
+            return
+        if kind is None:
+            self._columns.pop(column, None)
+        else:
+            self._columns[column] = kind
+        self._start_csv(self._csv, self._target)
+
+    def set_preprocess(self, preprocess: bool) -> None:
+        """Use the built-in preprocessing of the columns, or hand them on as they are."""
+        changed = preprocess != self._preprocess
+        self._set_preprocess_box(preprocess)
+        if changed and self._csv and not self._builtin:
+            self._start_csv(self._csv, self._target)
+
+    def set_target(self, target: str | None) -> None:
+        """Predict ``target`` (None: no target, for estimators that need none)."""
+        if self._csv and target != self._target:
+            self._columns.pop(target or "", None)
+            self._start_csv(self._csv, target, keep=False)
 
     def set_builtin(self, name: str) -> None:
         if name not in BUILTIN_TASKS:
@@ -322,9 +402,11 @@ class DataPanel(QWidget):
         self._load_builtin(name)
 
     def choose_csv(self, path: str | Path, target: str | None = None) -> None:
-        """Use the CSV at ``path`` (the file dialog ends here; tests call it directly)."""
+        """Use the CSV at ``path`` (the file dialog ends here; tests call it directly).
+
+        Without ``target`` the one chosen before is kept when this file has that column."""
         self._base_dir = None
-        self._start_csv(str(path), target)
+        self._start_csv(str(path), target, keep=True)
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -339,6 +421,7 @@ class DataPanel(QWidget):
         return self._dataset
 
     def task(self) -> str | None:
+        """classification, regression, or None (unknown yet, or no target chosen)."""
         return self._task
 
     def error(self) -> str | None:
@@ -348,8 +431,9 @@ class DataPanel(QWidget):
         return self._loading
 
     def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
         for widget in (self.builtin_radio, self.builtin_combo, self.csv_radio,
-                       self.browse_button, self.target_combo):
+                       self.browse_button, self.target_combo, self.preprocess_check):
             widget.setEnabled(not read_only)
         if not read_only:
             self._sync_enabled()
@@ -388,7 +472,10 @@ class DataPanel(QWidget):
         self._set_task(dataset.task)
         self._finish(dataset, None)
 
-    def _start_csv(self, csv: str, target: str | None) -> None:
+    def _start_csv(self, csv: str, target: str | None, keep: bool = False) -> None:
+        """Load ``csv`` with ``target``; ``keep``: without one, keep the last target if the
+        file has that column."""
+        kept = self._target if keep and target is None else None
         self._builtin, self._csv, self._target, self._stored = None, csv, target, None
         self._set_task(None)  # unknown until the file is read
         self._with_updating(lambda: (self.csv_radio.setChecked(True), self.csv_edit.setText(csv),
@@ -397,7 +484,8 @@ class DataPanel(QWidget):
         self.dataChanged.emit()
         path = DataSpec(csv=csv, base_dir=self._base_dir).csv_path()
         generation = self._begin_load()
-        run_in_background(self, lambda: _load_csv_job(path, target),
+        columns, preprocess = dict(self._columns), self._preprocess
+        run_in_background(self, lambda: _load_csv_job(path, target, kept, columns, preprocess),
                           lambda result, error: self._csv_loaded(generation, result, error))
 
     def _load_builtin(self, name: str) -> None:
@@ -440,9 +528,10 @@ class DataPanel(QWidget):
             self._finish(None, _describe_csv_error(self._csv or "", error))
             return
         self._target = result.target
-        self.preview_model.set_preview(result.preview, result.target)
+        self.preview_model.set_preview(result.preview, result.target, dict(self._columns))
         self._fill_targets(result.preview.columns, result.target)
-        self._set_task(result.dataset.task if result.dataset is not None else None)
+        task = result.dataset.task if result.dataset is not None else None
+        self._set_task(None if task == _NO_TARGET_TASK else task)
         self._finish(result.dataset, result.error)
         self.dataChanged.emit()  # the target may have been chosen for the user
 
@@ -455,13 +544,14 @@ class DataPanel(QWidget):
         if error:
             self.errorOccurred.emit(error)
 
-    def _fill_targets(self, columns: Sequence[str], target: str) -> None:
+    def _fill_targets(self, columns: Sequence[str], target: str | None) -> None:
         def fill() -> None:
             self.target_combo.clear()
+            self.target_combo.addItem(NO_TARGET_TEXT)
             self.target_combo.addItems(list(columns))
-            if target not in columns:  # keep the requested name visible next to its error
-                self.target_combo.insertItem(0, target)
-            self.target_combo.setCurrentText(target)
+            if target is not None and target not in columns:  # shown next to its error
+                self.target_combo.insertItem(1, target)
+            self.target_combo.setCurrentText(target if target is not None else NO_TARGET_TEXT)
 
         self._with_updating(fill)
 
@@ -481,10 +571,48 @@ class DataPanel(QWidget):
         if not self._updating and name:
             self.set_builtin(name)
 
-    def _on_target_picked(self, target: str) -> None:
-        if self._updating or not target or not self._csv or target == self._target:
+    def _on_target_picked(self, text: str) -> None:
+        target = None if text == NO_TARGET_TEXT else text
+        if self._updating or not text or not self._csv or target == self._target:
             return
-        self._start_csv(self._csv, target)
+        self.set_target(target)
+
+    def _on_preprocess_toggled(self, preprocess: bool) -> None:
+        if self._updating or preprocess == self._preprocess:
+            return
+        self._preprocess = preprocess
+        if self._csv and not self._builtin:
+            self._start_csv(self._csv, self._target)
+
+    def _set_preprocess_box(self, preprocess: bool) -> None:
+        self._preprocess = preprocess
+        self._with_updating(lambda: self.preprocess_check.setChecked(preprocess))
+
+    def _column_menu(self, position: Any) -> None:
+        """The preview header's menu: make a column the target, or type it."""
+        header = self.preview.horizontalHeader()
+        section = header.logicalIndexAt(position)
+        columns = self.preview_model.preview.columns
+        if self._builtin or self._read_only or not 0 <= section < len(columns):
+            return
+        column = columns[section]
+        menu = QMenu(self)
+        target = menu.addAction("Predict this column (target)")
+        target.setCheckable(True)
+        target.setChecked(column == self._target)
+        target.triggered.connect(lambda checked: self.set_target(column if checked else None))
+        menu.addSeparator()
+        current = self._columns.get(column)
+        automatic = menu.addAction("Type from the data")
+        automatic.setCheckable(True)
+        automatic.setChecked(current is None)
+        automatic.triggered.connect(lambda: self.set_column_type(column, None))
+        for kind in COLUMN_TYPES:
+            action = menu.addAction(_KIND_WORDS[kind])
+            action.setCheckable(True)
+            action.setChecked(current == kind)
+            action.triggered.connect(lambda _=False, k=kind: self.set_column_type(column, k))
+        menu.popup(header.mapToGlobal(position))
 
     # ----- helpers ----------------------------------------------------------------------------
     def _set_task(self, task: str | None) -> None:
@@ -501,6 +629,7 @@ class DataPanel(QWidget):
         self.csv_edit.setEnabled(not builtin)
         self.browse_button.setEnabled(not builtin)
         self.target_combo.setEnabled(not builtin)
+        self.preprocess_check.setEnabled(not builtin)
 
     def _with_updating(self, change: Callable[[], Any]) -> None:
         self._updating = True
@@ -508,6 +637,10 @@ class DataPanel(QWidget):
             change()
         finally:
             self._updating = False
+
+
+_KIND_WORDS = {"number": "Number (impute, scale)", "category": "Category (impute, one-hot)",
+               "text": "Text (TF-IDF)", "drop": "Drop (not a feature, e.g. an id)"}
 
 
 def _describe_csv_error(csv: str, error: BaseException | None) -> str:

@@ -38,6 +38,13 @@ from hpstudio.core.estimators import (
     resolve_estimator_class,
 )
 from hpstudio.core.feasibility import feasibility_problem
+from hpstudio.core.pipeline import (
+    ColumnPlan,
+    PipelinePlan,
+    is_object_value,
+    needs_target,
+    step_rows,
+)
 from hpstudio.core.probe import (
     PlannedWork,
     estimate_seconds,
@@ -45,7 +52,16 @@ from hpstudio.core.probe import (
     format_duration,
     planned_work,
 )
-from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
+from hpstudio.core.space import Values
+from hpstudio.core.spec import (
+    PASSTHROUGH,
+    PREPROCESS_STEP,
+    DataSpec,
+    EstimatorSpec,
+    StepSpec,
+    StudySpec,
+)
+from hpstudio.core.step_catalogue import step_entry
 from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
 from hpstudio.gui.widgets.data_panel import BUILTIN_TASKS, DataPanel
@@ -53,6 +69,11 @@ from hpstudio.gui.widgets.editor_undo import EditorState, SnapshotCommand, descr
 from hpstudio.gui.widgets.estimator_picker import EstimatorPicker
 from hpstudio.gui.widgets.message_line import MessageLine
 from hpstudio.gui.widgets.paste_grid import install_paste_grid
+from hpstudio.gui.widgets.pipeline_editor import (
+    PipelineEditor,
+    PipelineState,
+    describe_preprocessing,
+)
 from hpstudio.gui.widgets.space_editor import SpaceEditor, SpaceState
 from hpstudio.gui.widgets.strategy_panel import StrategyPanel
 
@@ -71,15 +92,29 @@ class _ClassInfo:
     name: str
     params: dict[str, Any]
     classifier: bool
+    needs_target: bool = True
 
 
 _CLASS_INFO: dict[tuple[str, tuple[str, ...]], _ClassInfo | str] = {}  # str: the error
+# The rows a pipeline adds to the search space (steps, preprocessing), by pipeline
+_STEP_ROWS: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, str]]] = {}
+
+
+class _Shown:
+    """A default shown as text in the space editor (the estimator's own class, as a call)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 def _introspect(path: str, allowed: tuple[str, ...]) -> _ClassInfo:
     """Import the class (this is what imports scikit-learn) and read its parameters."""
     cls = resolve_estimator_class(path, allowed)
-    return _ClassInfo(cls.__name__, default_params(cls), is_classifier_class(cls))
+    return _ClassInfo(cls.__name__, default_params(cls), is_classifier_class(cls),
+                      needs_target(cls))
 
 
 class StudyEditor(QWidget):
@@ -109,10 +144,13 @@ class StudyEditor(QWidget):
         self._probe_running = False
         self._probe_pending = False
         self._work: PlannedWork | None = None
+        self._rows_pending: set[tuple[Any, ...]] = set()  # pipeline rows being computed
+        self._choices_pending: set[tuple[str, tuple[str, ...]]] = set()
 
         self.name_edit = QLineEdit("study")
         self.name_edit.setPlaceholderText("study name")
         self.data_panel = DataPanel()
+        self.pipeline_editor = PipelineEditor()
         self.estimator_picker = EstimatorPicker()
         self.space_editor = SpaceEditor()
         self.strategy_panel = StrategyPanel()
@@ -135,6 +173,7 @@ class StudyEditor(QWidget):
         self._connect()
         self.estimator_picker.set_task(self.data_panel.task())
         self.strategy_panel.set_task(self.data_panel.task())
+        self._show_pipeline_data()
         self._refresh(probe=False)
         self._reset_undo()
 
@@ -173,11 +212,13 @@ class StudyEditor(QWidget):
         name_row.addWidget(self.message_label, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(name_row)
+        layout.addWidget(_group("Pipeline", self.pipeline_editor))
         layout.addWidget(rows, 1)
 
     def _connect(self) -> None:
         self.name_edit.textChanged.connect(lambda _: self._refresh(probe=False))
-        self.data_panel.dataChanged.connect(lambda: self._refresh(probe=False))
+        self.data_panel.dataChanged.connect(self._on_data_changed)
+        self.pipeline_editor.pipelineChanged.connect(self._on_pipeline_changed)
         self.data_panel.datasetChanged.connect(self._on_dataset_changed)
         self.data_panel.errorOccurred.connect(self.errorOccurred)
         self.estimator_picker.estimatorChanged.connect(self._on_estimator_picked)
@@ -213,13 +254,16 @@ class StudyEditor(QWidget):
             self.strategy_panel.set_scoring(spec.scoring)
             self.space_editor.set_strategy(spec.search.strategy)
             self.estimator_picker.set_estimator(spec.estimator.cls)
+            self.pipeline_editor.set_state(PipelineState.of(spec.steps, spec.estimator.name))
+            self.pipeline_editor.set_model(spec.estimator.cls)
+            self.data_panel.set_data_spec(spec.data)
+            self._show_pipeline_data()
             info = self._class_info(spec.estimator.cls)
             known = info if isinstance(info, _ClassInfo) else None
             self.space_editor.set_space(
                 spec.space, spec.estimator.fixed, catalogue_entry(spec.estimator.cls),
-                known.params if known else None,
+                self._parameters_of(spec.estimator.cls, known),
                 known.name if known else spec.estimator.short_name)
-            self.data_panel.set_data_spec(spec.data)
         finally:
             self._quiet = False
         self._resolve_estimator(spec.estimator.cls)
@@ -238,14 +282,17 @@ class StudyEditor(QWidget):
         info = self._class_info(path)
         if isinstance(info, str):
             raise SpecError(info)
+        steps = self.pipeline_editor.steps()
         return StudySpec(
             name=self.name_edit.text().strip() or "study",
             data=self.data_panel.data_spec(),
-            estimator=EstimatorSpec(path, self.space_editor.fixed_params()),
+            estimator=EstimatorSpec(path, self.space_editor.fixed_params(),
+                                    self.pipeline_editor.estimator_name()),
             space=self.space_editor.space(),
             cv=self.strategy_panel.cv(),
             scoring=self.strategy_panel.scoring(),
             search=self.strategy_panel.search(),
+            steps=steps,
         )
 
     def is_valid(self) -> bool:
@@ -259,8 +306,8 @@ class StudyEditor(QWidget):
         """Lock editing (a study is running, or a stored one is shown); probing stops too."""
         self._read_only = read_only
         self.name_edit.setReadOnly(read_only)
-        for panel in (self.data_panel, self.estimator_picker, self.space_editor,
-                      self.strategy_panel):
+        for panel in (self.data_panel, self.pipeline_editor, self.estimator_picker,
+                      self.space_editor, self.strategy_panel):
             panel.set_read_only(read_only)
         if read_only:
             self._probe_timer.stop()
@@ -316,15 +363,38 @@ class StudyEditor(QWidget):
             if task is not None:
                 self.estimator_picker.set_task(task)
                 self.strategy_panel.set_task(task)
+            self._show_pipeline_data()
+            self._apply_parameters()
             self._refresh()
         finally:
             self._consequence = False
+
+    def _on_data_changed(self) -> None:
+        self._show_pipeline_data()
+        self._refresh(probe=False)
+
+    def _on_pipeline_changed(self) -> None:
+        self._apply_parameters()
+        self._refresh()
+
+    def _show_pipeline_data(self) -> None:
+        """The pipeline row's first cards: the data and its preprocessing."""
+        data = self.data_panel.source()
+        if not data.csv or not data.preprocess:
+            self.pipeline_editor.set_data(data.label, None)
+            return
+        columns = self._column_plan()
+        assert columns is not None
+        self.pipeline_editor.set_data(data.label, describe_preprocessing(
+            len(columns.numeric), len(columns.categorical), len(columns.text))
+            if self.data_panel.dataset() is not None else "columns")
 
     def _on_estimator_picked(self, path: str) -> None:
         """Keep the space of the estimator left; show the one picked as it was left, or
         its catalogue space the first time."""
         if self._space_owner is not None and self._space_owner != path:
             self._spaces[self._space_owner] = self.space_editor.snapshot()
+        self.pipeline_editor.set_model(path)
         self._quiet = True
         try:
             self._show_space_of(path, self._spaces.get(path))
@@ -337,7 +407,7 @@ class StudyEditor(QWidget):
         info = self._class_info(path)
         known = info if isinstance(info, _ClassInfo) else None
         entry = catalogue_entry(path)
-        params = known.params if known else None
+        params = self._parameters_of(path, known)
         name = known.name if known else path.rsplit(".", 1)[-1]
         if state is None:
             self.space_editor.reset_for_estimator(entry, params, name)
@@ -397,8 +467,145 @@ class StudyEditor(QWidget):
             self.estimator_picker.set_resolution(path, info)
             return
         self.estimator_picker.set_resolution(path, None)
-        if not self.space_editor.parameters_known():
-            self.space_editor.set_parameters(info.params, info.name)
+        self._apply_parameters()
+
+    # ----- the pipeline's rows in the search space --------------------------------------------
+    def _column_plan(self) -> ColumnPlan | None:
+        """The preprocessing's columns (declared ones until the file is read); None: none."""
+        data = self.data_panel.source()
+        if not data.csv or not data.preprocess:
+            return None
+        dataset = self.data_panel.dataset()
+        if dataset is not None:
+            return ColumnPlan(tuple(dataset.numeric_columns), tuple(dataset.categorical_columns),
+                              tuple(getattr(dataset, "text_columns", ())))
+        return ColumnPlan(*(tuple(c for c, kind in data.columns.items() if kind == wanted)
+                            for wanted in ("number", "category", "text")))
+
+    def _rows_key(self, path: str) -> tuple[Any, ...]:
+        state = self.pipeline_editor.state()
+        try:
+            steps = tuple((s.name, s.cls, repr(sorted(s.fixed.items())))
+                          for s in self.pipeline_editor.steps())
+        except SpecError:
+            steps = tuple((r.name, r.cls, "") for r in state.steps)
+        return (path, state.estimator_name, steps, self._column_plan(), self._allowed)
+
+    def _parameters_of(self, path: str, info: _ClassInfo | None) -> dict[str, Any] | None:
+        merged = self._merged_parameters(path, info) if info is not None else None
+        return merged[0] if merged else (info.params if info else None)
+
+    def _merged_parameters(self, path: str, info: _ClassInfo) -> tuple[
+            dict[str, Any], dict[str, Any], tuple[str, ...], dict[str, str]] | None:
+        """(rows with defaults, catalogue ranges, groups, step problems) of the whole
+        pipeline; None while its steps are being introspected (a job is started)."""
+        state = self.pipeline_editor.state()
+        name = state.estimator_name
+        model_row = {name: _Shown(f"{info.name}()")}
+        prefill: dict[str, Any] = {name: Values(({"class": path},))}
+        columns = self._column_plan()
+        if not state.steps and columns is None:
+            return {**info.params, **model_row}, prefill, (name,), {}
+        key = self._rows_key(path)
+        found = _STEP_ROWS.get(key)
+        if found is None:
+            self._start_rows_job(key)
+            return None
+        rows, problems = found
+        try:
+            fixed = {step.name: dict(step.fixed) for step in self.pipeline_editor.steps()}
+        except SpecError:
+            fixed = {}
+        for row in state.steps:
+            entry = step_entry(row.cls)
+            if entry is not None:
+                prefill.update({f"{row.name}__{p}": dim for p, dim in entry.space.items()})
+            value: dict[str, Any] = {"class": row.cls}
+            if fixed.get(row.name):
+                value["fixed"] = fixed[row.name]
+            prefill[row.name] = Values((PASSTHROUGH,) if row.cls == PASSTHROUGH else (value,))
+        groups = ((PREPROCESS_STEP,) if columns is not None else ()) + tuple(
+            r.name for r in state.steps) + (name,)
+        rows = {k: v for k, v in rows.items() if k != name}
+        return {**info.params, **rows, **model_row}, prefill, groups, problems
+
+    def _start_rows_job(self, key: tuple[Any, ...]) -> None:
+        if key in self._rows_pending:
+            return
+        self._rows_pending.add(key)
+        path, name, _steps, columns, allowed = key
+        try:
+            steps = self.pipeline_editor.steps()
+        except SpecError:  # a name or fixed text being typed: the classes still give rows
+            steps = tuple(StepSpec(r.name, r.cls, {}) for r in self.pipeline_editor.state().steps)
+        plan = PipelinePlan(StepSpec(name, path, {}), steps, columns, True)
+        run_in_background(self, lambda: step_rows(plan, allowed),
+                          lambda rows, error: self._rows_ready(key, rows, error))
+
+    def _rows_ready(self, key: tuple[Any, ...], rows: Any, error: BaseException | None) -> None:
+        self._rows_pending.discard(key)
+        if error is not None:
+            rows = ({}, {key[1]: f"the pipeline cannot be built: {error}"})
+        if len(_STEP_ROWS) > 64:
+            _STEP_ROWS.clear()
+        _STEP_ROWS[key] = rows
+        path = self.estimator_picker.current_path()
+        if path and key == self._rows_key(path):
+            self._apply_parameters()
+            self._refresh(probe=False)
+
+    def _update_choices(self) -> None:
+        """A sub-space that chooses a step or the estimator offers the rows of the classes
+        it chooses (introspected off-thread) instead of the pipeline's own."""
+        for index in range(self.space_editor.subspace_count()):
+            model = self.space_editor.model(index)
+            choices: dict[str, dict[str, Any]] = {}
+            for group in self.space_editor.groups():
+                values = model.choice_values(group)
+                paths = [v["class"] for v in values or () if is_object_value(v)]
+                if not paths:
+                    continue
+                params: dict[str, Any] = {}
+                for path in paths:
+                    info = self._class_info(path)
+                    if info is None:
+                        self._resolve_choice(path)
+                    elif isinstance(info, _ClassInfo):
+                        params.update(info.params)
+                choices[group] = params
+            quiet, self._quiet = self._quiet, True
+            try:
+                model.set_choices(choices)
+            finally:
+                self._quiet = quiet
+
+    def _resolve_choice(self, path: str) -> None:
+        key = (path, self._allowed)
+        if key in self._choices_pending:
+            return
+        self._choices_pending.add(key)
+        allowed = self._allowed
+
+        def done(info: _ClassInfo | None, error: BaseException | None) -> None:
+            self._choices_pending.discard(key)
+            _CLASS_INFO[key] = _class_result(path, info, error)
+            self._refresh(probe=False)
+
+        run_in_background(self, lambda: _introspect(path, allowed), done)
+
+    def _apply_parameters(self) -> None:
+        """Give the space editor the whole pipeline's rows, grouped by step."""
+        path = self.estimator_picker.current_path()
+        info = self._class_info(path) if path else None
+        if not isinstance(info, _ClassInfo) or path is None:
+            return
+        merged = self._merged_parameters(path, info)
+        if merged is None:
+            return
+        params, prefill, groups, problems = merged
+        self.pipeline_editor.set_problems(problems)
+        self.space_editor.set_groups(groups)
+        self.space_editor.set_parameters(params, info.name, prefill)
 
     # ----- the undo record --------------------------------------------------------------------
     def _edit_action(self, text: str, tip: str, keys: list[QKeySequence],
@@ -427,7 +634,8 @@ class StudyEditor(QWidget):
         panel = self.strategy_panel
         return EditorState(self.name_edit.text(), self.data_panel.source(),
                            self.estimator_picker.current_path(), self.space_editor.snapshot(),
-                           panel.search(), panel.cv(), panel.scoring())
+                           panel.search(), panel.cv(), panel.scoring(),
+                           self.pipeline_editor.state())
 
     def _reset_undo(self) -> None:
         """Start a new history from what is shown now (a loaded spec)."""
@@ -481,6 +689,9 @@ class StudyEditor(QWidget):
             self.strategy_panel.set_scoring(state.scoring)
             self.space_editor.set_strategy(state.search.strategy)
             self.estimator_picker.set_estimator(state.estimator)
+            self.pipeline_editor.set_state(state.pipeline or PipelineState())
+            self.pipeline_editor.set_model(state.estimator)
+            self._show_pipeline_data()
             if state.estimator:
                 self._show_space_of(state.estimator, state.space)
             else:
@@ -500,6 +711,7 @@ class StudyEditor(QWidget):
     def _refresh(self, probe: bool = True) -> None:
         if self._quiet:
             return
+        self._update_choices()
         problems: list[str] = []
         spec: StudySpec | None = None
         try:
@@ -531,7 +743,8 @@ class StudyEditor(QWidget):
             data = str(exc)
         panel = self.strategy_panel
         return (self.name_edit.text(), data, self.estimator_picker.current_path(),
-                self.space_editor.state_key(), panel.search(), panel.cv(), panel.scoring())
+                self.space_editor.state_key(), panel.search(), panel.cv(), panel.scoring(),
+                self.pipeline_editor.state())
 
     def _runtime_problems(self) -> list[str]:
         """What makes a well-formed spec unable to run here: unreadable data, wrong task."""
@@ -548,6 +761,13 @@ class StudyEditor(QWidget):
         elif isinstance(info, _ClassInfo) and info.classifier and task == "regression":
             problems.append(f"{info.name} is a classifier but the data is a regression task; "
                             "pick a regressor")
+        problems += self.pipeline_editor.problems()
+        data = self.data_panel.source()
+        wants_target = info.needs_target if isinstance(info, _ClassInfo) else entry is not None
+        if data.csv and data.target is None and wants_target and not self.data_panel.error():
+            name = info.name if isinstance(info, _ClassInfo) else "the estimator"
+            problems.append(f"data.target: choose the column {name} learns to predict: the "
+                            "target, in the data panel")
         return problems
 
     def _feasibility_problems(self, spec: StudySpec) -> list[str]:
@@ -597,7 +817,8 @@ class StudyEditor(QWidget):
         except SpecError:
             return None
         return (spec.estimator.cls, repr(sorted(spec.estimator.fixed.items())),
-                repr(first_candidate(spec)), dataset, spec.cv)
+                repr(first_candidate(spec)), dataset, spec.cv, repr(spec.steps),
+                spec.estimator.name)
 
     def _update_estimate(self) -> None:
         key = self._probe_key()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from PySide6.QtGui import QUndoCommand
 
 from hpstudio.core.spec import CVSpec, DataSpec, ScoringSpec, SearchSpec
+from hpstudio.gui.widgets.pipeline_editor import PipelineState
 from hpstudio.gui.widgets.space_editor import SpaceState
 
 __all__ = ["EditorState", "SnapshotCommand", "describe_change"]
@@ -48,6 +49,7 @@ class EditorState:
     search: SearchSpec
     cv: CVSpec
     scoring: ScoringSpec
+    pipeline: PipelineState | None = None
 
 
 def _changed_fields(before: EditorState, after: EditorState) -> list[str]:
@@ -58,6 +60,8 @@ def _changed_fields(before: EditorState, after: EditorState) -> list[str]:
         changed.append("data")
     if before.estimator != after.estimator:
         changed.append("estimator")
+    if before.pipeline != after.pipeline:
+        changed.append("pipeline")
     if before.space.fixed != after.space.fixed:
         changed.append("fixed")
     if before.space.key() != after.space.key():
@@ -75,6 +79,9 @@ def describe_change(before: EditorState, after: EditorState) -> tuple[str, str |
     changed = _changed_fields(before, after)
     if "estimator" in changed:
         return f"use {(after.estimator or '?').rsplit('.', 1)[-1]}", None
+    if "pipeline" in changed:  # its rows in the space follow from it
+        return _describe_pipeline(before.pipeline or PipelineState(),
+                                  after.pipeline or PipelineState())
     if len(changed) != 1:
         return "edit the study", None
     what = changed[0]
@@ -102,6 +109,23 @@ def _describe_space(before: SpaceState, after: SpaceState) -> str:
             if old_keys.get(row.name) != SpaceState.row_key(row):
                 return f"edit {row.name}"
     return "edit the search space"
+
+
+def _describe_pipeline(before: PipelineState, after: PipelineState) -> tuple[str, str | None]:
+    """A pipeline edit in words; typing a step's name or fixed parameters merges."""
+    old, new = before.steps, after.steps
+    if len(new) > len(old):
+        added = next((s for s in new if s not in old), new[-1])
+        return f"add the step {added.name}", None
+    if len(new) < len(old):
+        removed = next((s for s in old if s not in new), old[-1])
+        return f"remove the step {removed.name}", None
+    if sorted(new, key=repr) == sorted(old, key=repr) and new != old:
+        moved = next(s for s, t in zip(new, old, strict=True) if s != t)
+        return f"move the step {moved.name}", None
+    if [s.cls for s in new] == [s.cls for s in old]:
+        return "edit the pipeline's steps", "pipeline"
+    return "edit the pipeline", None
 
 
 class SnapshotCommand(QUndoCommand):

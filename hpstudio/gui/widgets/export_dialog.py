@@ -158,6 +158,15 @@ class ExportDialog(QtWidgets.QDialog):
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(12)
         self.progress.hide()
+        self.loading_text = QtWidgets.QPlainTextEdit(self)
+        self.loading_text.setObjectName("exportLoading")
+        self.loading_text.setReadOnly(True)
+        self.loading_text.setLineWrapMode(QtWidgets.QPlainTextEdit.LineWrapMode.NoWrap)
+        self.loading_text.setFont(QtGui.QFontDatabase.systemFont(
+            QtGui.QFontDatabase.SystemFont.FixedFont))
+        self.loading_text.setFixedHeight(3 * self.loading_text.fontMetrics().lineSpacing() + 12)
+        self.loading_text.setToolTip("How to load the saved model (the whole pipeline) in "
+                                     "Python; the types to trust are listed in the JSON sidecar")
         self.status_label = QtWidgets.QLabel(self)
         self.status_label.setObjectName("exportStatus")
         self.status_label.setWordWrap(True)
@@ -169,6 +178,8 @@ class ExportDialog(QtWidgets.QDialog):
         model_layout.addWidget(self.model_combo, 1, 1)
         model_layout.addWidget(self.refit_button, 2, 0, 1, 2)
         model_layout.addWidget(self.progress, 3, 0, 1, 2)
+        model_layout.addWidget(QtWidgets.QLabel("Loading it:", self), 4, 0, 1, 2)
+        model_layout.addWidget(self.loading_text, 5, 0, 1, 2)
 
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close,
                                              self)
@@ -185,11 +196,13 @@ class ExportDialog(QtWidgets.QDialog):
         self.trial_radio.toggled.connect(self._update_preview)
         self.trial_spin.valueChanged.connect(self._on_spin_changed)
         self.format_combo.currentIndexChanged.connect(self._update_preview)
+        self.model_combo.currentIndexChanged.connect(lambda _index: self._show_loading())
         self.copy_button.clicked.connect(self.copy_to_clipboard)
         self.save_params_button.clicked.connect(self._ask_save_params)
         self.save_csv_button.clicked.connect(self._ask_save_csv)
         self.refit_button.clicked.connect(self._ask_refit)
         self._update_preview()
+        self._show_loading()
 
     # -- the chosen trial -----------------------------------------------------------------
     def chosen_trial(self) -> TrialRecord | None:
@@ -218,7 +231,7 @@ class ExportDialog(QtWidgets.QDialog):
         trial = self._require_trial()
         fmt = fmt or str(self.format_combo.currentData())
         if fmt == FORMAT_PYTHON:
-            return export.python_snippet(self.study, trial)
+            return export.python_snippet(self.study, trial, self.allowed_packages)
         document = export.params_document(self.study, trial)
         return json.dumps(document, indent=2, default=_plain) + "\n"
 
@@ -238,7 +251,8 @@ class ExportDialog(QtWidgets.QDialog):
         try:
             trial = self._require_trial()
             if fmt == FORMAT_PYTHON:
-                path.write_text(export.python_snippet(self.study, trial), encoding="utf-8")
+                path.write_text(export.python_snippet(self.study, trial, self.allowed_packages),
+                                encoding="utf-8")
             else:
                 export.write_params_json(path, self.study, trial)
         except (HpstudioError, OSError) as exc:
@@ -299,6 +313,7 @@ class ExportDialog(QtWidgets.QDialog):
     def _on_refit_finished(self, model_path: str, sidecar: str) -> None:
         self._refit_done()
         self.last_model_path = Path(model_path)
+        self._show_loading()
         self._info(f"saved the model to {model_path} (details in {Path(sidecar).name})")
         self.refitFinished.emit(model_path)
 
@@ -385,6 +400,22 @@ class ExportDialog(QtWidgets.QDialog):
         except HpstudioError as exc:
             self.preview.setPlainText("")
             self._error(str(exc))
+
+    def loading_example(self) -> str:
+        """Python that loads the model saved last (or one to be saved) with its pipeline."""
+        fmt = str(self.model_combo.currentData())
+        saved = self.last_model_path
+        if saved is not None and (saved.suffix.lower() in _JOBLIB_SUFFIXES) == (
+                fmt == MODEL_JOBLIB):
+            name = saved.as_posix()
+        else:
+            name = f"{_slug(self.study.name)}{_MODEL_SUFFIX[fmt]}"
+        if fmt == MODEL_JOBLIB:
+            return f'import joblib\nmodel = joblib.load("{name}")  # a pickle: trusted files only'
+        return export.LOADING_EXAMPLE.format(model=name)
+
+    def _show_loading(self) -> None:
+        self.loading_text.setPlainText(self.loading_example())
 
     def _best_label(self) -> str:
         if self._best is None:

@@ -9,6 +9,7 @@ keys in their original order).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -43,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from hpstudio.core.errors import SpecError
 from hpstudio.core.estimators import CatalogueEntry
+from hpstudio.core.pipeline import is_function_value, is_object_value
 from hpstudio.core.space import Dimension, FloatRange, IntRange, Values
 from hpstudio.core.spec import parse_dimension
 from hpstudio.gui.resources import INVALID_COLOR, invalid_cell_color, set_invalid
@@ -107,6 +109,8 @@ def parse_token(token: str) -> Any:
         if token[-1] not in ")]":
             raise ValueError(f"{token!r} has no closing bracket")
         return [parse_token(t) for t in split_top_level(token[1:-1])]
+    if _CALL.match(token):
+        return _object_value(token)
     lowered = token.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -120,6 +124,50 @@ def parse_token(token: str) -> Any:
         return float(token)
     except ValueError:
         return token
+
+
+_CALL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*\s*\(.*\)$", re.DOTALL)
+
+
+def _object_value(token: str) -> Any:
+    """An estimator written as a call (``PCA(n_components=5)``), read without running it."""
+    from hpstudio.core.paste import parse_value
+
+    try:
+        return _tidy(parse_value(token))
+    except SpecError as exc:
+        raise ValueError(str(exc).split(": ", 1)[-1] if str(exc).startswith("line ")
+                         else str(exc)) from None
+
+
+def _tidy(value: Any) -> Any:
+    """A spec value as a spec file writes it (no empty ``fixed``)."""
+    if isinstance(value, dict):
+        tidy = {k: _tidy(v) for k, v in value.items()}
+        if is_object_value(tidy) and not tidy.get("fixed", True):
+            tidy.pop("fixed")
+        return tidy
+    if isinstance(value, list | tuple):
+        return [_tidy(v) for v in value]
+    return value
+
+
+def python_text(value: Any) -> str:
+    """A spec value as Python source that :func:`parse_token` reads back (objects as calls,
+    scikit-learn classes and functions by their short names)."""
+    if is_object_value(value):
+        cls = value["class"]
+        name = cls.rsplit(".", 1)[1] if cls.startswith("sklearn.") else cls
+        fixed = value.get("fixed") or {}
+        return f"{name}({', '.join(f'{k}={python_text(v)}' for k, v in fixed.items())})"
+    if is_function_value(value):
+        path = value["function"]
+        return path.rsplit(".", 1)[1] if path.startswith("sklearn.") else path
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(python_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {python_text(v)}" for k, v in value.items()) + "}"
+    return repr(value)
 
 
 def parse_values(key: str, text: str) -> list[Any]:
@@ -141,6 +189,8 @@ def format_value(value: Any) -> str:
         return str(value)
     if isinstance(value, int | float):
         return repr(value)
+    if is_object_value(value) or is_function_value(value):
+        return python_text(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     if isinstance(value, str):
@@ -326,7 +376,11 @@ class SubSpaceModel(QAbstractTableModel):
     def __init__(self, rows: list[ParamRow], index: int = 0, strategy: str = "grid",
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows = sorted(rows, key=lambda r: r.name)
+        self._groups: tuple[str, ...] = ()  # the pipeline's step names, estimator's last
+        self._given: tuple[Mapping[str, Any], str, Mapping[str, Dimension]] | None = None
+        self._choices: dict[str, dict[str, Any]] = {}  # group -> the chosen classes' params
+        self._choices_key: tuple[Any, ...] = ()
+        self._rows = sorted(rows, key=lambda r: self._order(r.name))
         self._index = index
         self._strategy = strategy
         self._estimator_name = "the estimator"
@@ -390,20 +444,93 @@ class SubSpaceModel(QAbstractTableModel):
         self._read_only = read_only
         self._revalidate()
 
+    def set_groups(self, groups: Sequence[str]) -> None:
+        """Group rows by pipeline step (``groups``: step names, the estimator's last): each
+        step's own row and its ``step__param`` rows come together, in pipeline order."""
+        groups = tuple(groups)
+        if groups == self._groups:
+            return
+        self.beginResetModel()
+        self._groups = groups
+        order = sorted(range(len(self._rows)), key=lambda i: self._order(self._rows[i].name))
+        self._rows = [self._rows[i] for i in order]
+        self._errors = [self._errors[i] for i in order]
+        self._dims = [self._dims[i] for i in order]
+        self.endResetModel()
+
+    def canonical(self, name: str) -> str:
+        """The estimator's parameters are offered by their bare names (``C``); in a pipeline
+        ``model__C`` names the same one, so a row of either name is that parameter."""
+        if self._groups:
+            prefix = f"{self._groups[-1]}__"
+            if name.startswith(prefix):
+                return name[len(prefix):]
+        return name
+
+    def group_of(self, name: str) -> str | None:
+        """The step a row belongs to (None without groups)."""
+        if not self._groups:
+            return None
+        head = name.split("__", 1)[0]
+        return head if head in self._groups[:-1] else self._groups[-1]
+
+    def _order(self, name: str) -> tuple[int, int, str]:
+        group = self.group_of(name)
+        rank = self._groups.index(group) if group is not None else 0
+        itself = 0 if name == group else 1  # the step's own row (a choice) leads its group
+        return rank, itself, name
+
+    def choice_values(self, name: str) -> tuple[Any, ...] | None:
+        """The values of a ticked row that reads as a list (None otherwise)."""
+        for row, dim in zip(self._rows, self._dims, strict=True):
+            if row.name == name and row.included and isinstance(dim, Values):
+                return dim.values
+        return None
+
+    def set_choices(self, choices: Mapping[str, Mapping[str, Any]]) -> None:
+        """Steps (or the estimator) this sub-space chooses, with the chosen classes'
+        parameters (bare names, with defaults): their rows replace the group's own."""
+        key = tuple(sorted((group, tuple(sorted(params))) for group, params in choices.items()))
+        if key == self._choices_key:
+            return
+        self._choices_key, self._choices = key, {g: dict(p) for g, p in choices.items()}
+        if self._given is not None:
+            self.set_parameters(*self._given)
+
+    def _effective(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(params)
+        for group, chosen in self._choices.items():
+            is_estimator = bool(self._groups) and group == self._groups[-1]
+            out = {n: v for n, v in out.items() if n == group or self.group_of(n) != group}
+            out.update({(p if is_estimator else f"{group}__{p}"): v for p, v in chosen.items()})
+        return out
+
     def set_parameters(self, params: Mapping[str, Any], estimator_name: str,
                        prefill: Mapping[str, Dimension]) -> None:
-        """The estimator's real parameters arrived: add missing rows, flag unknown names."""
+        """The estimator's real parameters arrived: add missing rows, flag unknown names.
+
+        Rows no longer offered (a step removed) go when unticked; ticked ones stay, flagged.
+        """
+        self._given = (params, estimator_name, prefill)
+        params = self._effective(params)
         self._estimator_name = estimator_name
+        stale = [i for i, r in enumerate(self._rows)
+                 if not r.included and self.canonical(r.name) not in params
+                 and r.known is not None]
+        for number in reversed(stale):
+            self.beginRemoveRows(QModelIndex(), number, number)
+            del self._rows[number], self._errors[number], self._dims[number]
+            self.endRemoveRows()
         for row in self._rows:
-            row.known = row.name in params
-            row.default = params.get(row.name, _MISSING)
-        present = {r.name for r in self._rows}
+            row.known = self.canonical(row.name) in params
+            row.default = params.get(self.canonical(row.name), _MISSING)
+        present = {self.canonical(r.name) for r in self._rows}
         for name in sorted(set(params) - present):
             row = ParamRow(name, params[name], known=True)
             dim = prefill.get(name) or suggested_dimension(params[name])
             if dim is not None:
                 row.load(dim)
-            position = sum(r.name < name for r in self._rows)
+            position = sum(self._order(r.name) < self._order(name) for r in self._rows)
             self.beginInsertRows(QModelIndex(), position, position)
             self._rows.insert(position, row)
             self._errors.insert(position, {})
@@ -429,6 +556,13 @@ class SubSpaceModel(QAbstractTableModel):
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.ToolTipRole:
                 return _COLUMN_HINTS.get(section)
+        elif self._groups and 0 <= section < len(self._rows):
+            group = self.group_of(self._rows[section].name)
+            first = section == 0 or self.group_of(self._rows[section - 1].name) != group
+            if role == Qt.ItemDataRole.DisplayRole:
+                return group if first else ""
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"parameters of the step {group}"
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -501,7 +635,12 @@ class SubSpaceModel(QAbstractTableModel):
     def _text(self, row: ParamRow, column: int) -> str:
         is_range = row.kind != "values"
         if column == NAME:
-            return row.name
+            group = self.group_of(row.name)
+            if group is None:
+                return row.name
+            if row.name == group:
+                return "⟨the step itself⟩"
+            return row.name.removeprefix(f"{group}__")
         if column == DEFAULT:
             return "" if row.default is _MISSING else format_value(row.default)
         if column == KIND:
@@ -513,6 +652,10 @@ class SubSpaceModel(QAbstractTableModel):
         return ""
 
     def _hint(self, row: ParamRow, column: int) -> str | None:
+        if column == NAME and row.name == self.group_of(row.name):
+            return (f"Tick to choose {row.name} itself: list estimators such as PCA(), "
+                    "NMF(max_iter=1000) or passthrough; give each its own sub-space with its "
+                    "parameters")
         if column == NAME:
             default = "" if row.default is _MISSING else f" (default {format_value(row.default)})"
             return f"Tick to search over {row.name}{default}"
@@ -636,6 +779,8 @@ class SpaceEditor(QWidget):
         self._params: dict[str, Any] | None = None  # the estimator's parameters, once known
         self._estimator_name = "the estimator"
         self._prefill: dict[str, Dimension] = {}
+        self._step_prefill: dict[str, Dimension] = {}  # catalogue ranges of pipeline steps
+        self._groups: tuple[str, ...] = ()
         self._strategy = "grid"
         self._read_only = False
         self._models: list[SubSpaceModel] = []
@@ -770,12 +915,16 @@ class SpaceEditor(QWidget):
         self._check_fixed()
         self.spaceChanged.emit()
 
-    def set_parameters(self, params: Mapping[str, Any], estimator_name: str) -> None:
-        """The estimator's ``get_params()`` arrived (from a worker thread, via the editor)."""
+    def set_parameters(self, params: Mapping[str, Any], estimator_name: str,
+                       step_prefill: Mapping[str, Dimension] | None = None) -> None:
+        """The estimator's ``get_params()`` arrived (from a worker thread, via the editor);
+        with a pipeline, the steps' rows (``step__param``) and their catalogue ranges too."""
         self._params = dict(params)
         self._estimator_name = estimator_name
+        if step_prefill is not None:
+            self._step_prefill = dict(step_prefill)
         for model in self._models:
-            model.set_parameters(self._params, estimator_name, self._prefill)
+            model.set_parameters(self._params, estimator_name, self._prefills())
         self._check_fixed()
         for view in self._views():
             assert isinstance(view, _SubSpaceView)
@@ -783,6 +932,22 @@ class SpaceEditor(QWidget):
 
     def parameters_known(self) -> bool:
         return self._params is not None
+
+    def set_groups(self, groups: Sequence[str]) -> None:
+        """Group the rows by pipeline step (step names in order, the estimator's last);
+        an empty sequence: a plain estimator, no groups."""
+        self._groups = tuple(groups)
+        for model in self._models:
+            model.set_groups(self._groups)
+        for view in self._views():
+            view.verticalHeader().setVisible(bool(self._groups))
+
+    def groups(self) -> tuple[str, ...]:
+        """The pipeline's step names, the estimator's last (empty before it is known)."""
+        return self._groups
+
+    def _prefills(self) -> dict[str, Dimension]:
+        return {**self._step_prefill, **self._prefill}
 
     # ----- reading ----------------------------------------------------------------------------
     def space(self) -> tuple[dict[str, Dimension], ...]:
@@ -879,13 +1044,14 @@ class SpaceEditor(QWidget):
     def _new_model(self, rows: list[ParamRow], index: int) -> SubSpaceModel:
         if self._params is None:  # until get_params arrives, offer the catalogue's ranges
             present = {r.name for r in rows}
-            for name, dim in self._prefill.items():
+            for name, dim in self._prefills().items():
                 if name not in present:
                     rows.append(ParamRow(name))
                     rows[-1].load(dim)
         model = SubSpaceModel(rows, index, self._strategy, self)
+        model.set_groups(self._groups)
         if self._params is not None:
-            model.set_parameters(self._params, self._estimator_name, self._prefill)
+            model.set_parameters(self._params, self._estimator_name, self._prefills())
         model.set_read_only(self._read_only)
         return model
 
@@ -915,6 +1081,7 @@ class SpaceEditor(QWidget):
     def _make_view(self, model: SubSpaceModel) -> QTableView:
         view = _SubSpaceView(model)
         view.setItemDelegateForColumn(KIND, self._kind_delegate)
+        view.verticalHeader().setVisible(bool(self._groups))
         return view
 
     def _views(self) -> list[QTableView]:

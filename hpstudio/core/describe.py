@@ -44,6 +44,10 @@ def is_estimator(value: Any) -> bool:
     return hasattr(value, "get_params") and hasattr(value, "fit") and not isinstance(value, type)
 
 
+def _has_params(value: Any) -> bool:
+    return hasattr(value, "get_params") and not isinstance(value, type)
+
+
 def class_path(obj: Any) -> str:
     """The shortest public dotted path of an object's class (or of a class, a function)."""
     from hpstudio.core.paste import _public_path
@@ -78,8 +82,8 @@ def changed_params(estimator: Any) -> dict[str, Any]:
 def _same(a: Any, b: Any) -> bool:
     if a is b:
         return True
-    if is_estimator(a) or is_estimator(b):  # e.g. a kernel: equal when built the same way
-        return (type(a) is type(b) and is_estimator(a)
+    if _has_params(a) or _has_params(b):  # e.g. a kernel: equal when built the same way
+        return (type(a) is type(b) and _has_params(a)
                 and changed_params(a) == changed_params(b))
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return False
@@ -109,7 +113,7 @@ def describe_value(value: Any, depth: int = 0, *, strict: bool = False) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"repr": repr(value)}
-    if is_estimator(value):
+    if _has_params(value):  # an estimator, or a kernel: anything built from its parameters
         return {"class": class_path(value),
                 "fixed": {name: describe_value(v, depth + 1, strict=strict)
                           for name, v in changed_params(value).items()}}
@@ -128,7 +132,7 @@ def _describable(value: Any) -> bool:
         return True
     if isinstance(value, float):
         return math.isfinite(value)
-    if is_estimator(value) or isinstance(value, list | tuple):
+    if _has_params(value) or isinstance(value, list | tuple):
         return True
     if isinstance(value, Mapping):
         return all(isinstance(k, str) for k in value)

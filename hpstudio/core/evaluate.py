@@ -12,6 +12,7 @@ import os
 import time
 import traceback
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -38,17 +39,22 @@ class EvaluationContext:
     metric: str | None
     train_score: bool
     allowed_packages: tuple[str, ...] = field(default=())
+    splitter: str | None = None  # a splitter class (see core.splitters); None: folds/shuffle
+    splitter_params: Mapping[str, Any] = field(default_factory=dict)
+    scoring: tuple[tuple[str, Any], ...] = ()  # (metric key, scorer) pairs; () = {score: metric}
 
     @property
-    def scorers(self) -> dict[str, str | None]:
-        """Metric key -> scorer name (None: the estimator's own ``score``)."""
-        return {SCORE: self.metric}
+    def scorers(self) -> dict[str, Any]:
+        """Metric key -> scorer: a name, None (the estimator's own ``score``), or a
+        :class:`~hpstudio.core.scoring.MetricSpec` (a scorer with arguments)."""
+        return dict(self.scoring) if self.scoring else {SCORE: self.metric}
 
     @property
     def key(self) -> tuple[Any, ...]:
         return (self.data_path, self.estimator_class, repr(sorted(self.fixed_params.items())),
                 self.numeric_columns, self.categorical_columns, self.folds, self.shuffle,
-                self.seed, self.classifier)
+                self.seed, self.classifier, self.splitter,
+                repr(sorted(self.splitter_params.items())), repr(self.scorers))
 
     @property
     def param_prefix(self) -> str:
@@ -69,6 +75,7 @@ def context_for(spec: Any, dataset: Any, estimator_class: type,
     """The evaluation settings of a study; ``data_path`` is filled in by the executor."""
     from hpstudio.core.data import CLASSIFICATION
     from hpstudio.core.estimators import is_classifier_class
+    from hpstudio.core.scoring import scorer_entries
 
     return EvaluationContext(
         data_path="", estimator_class=spec.estimator.cls, fixed_params=dict(spec.estimator.fixed),
@@ -76,7 +83,8 @@ def context_for(spec: Any, dataset: Any, estimator_class: type,
         classifier=is_classifier_class(estimator_class) and dataset.task == CLASSIFICATION,
         folds=spec.cv.folds, shuffle=spec.cv.shuffle, seed=spec.cv.seed,
         metric=spec.scoring.metric, train_score=spec.scoring.train_score,
-        allowed_packages=allowed_packages,
+        allowed_packages=allowed_packages, splitter=spec.cv.splitter,
+        splitter_params=dict(spec.cv.params), scoring=scorer_entries(spec.scoring),
     )
 
 
@@ -91,8 +99,9 @@ class _WorkerState:
     scorers: ClassVar[dict[str, Any]] = {}
 
 
-def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> _WorkerState:
-    """Load the study's data once per process; ``data`` (X, y) replaces reading the file.
+def prepare(context: EvaluationContext, data: tuple[Any, ...] | None = None) -> _WorkerState:
+    """Load the study's data once per process; ``data`` (X, y[, groups]) replaces reading
+    the file.
 
     Remote workers cannot read the client's files, so a cluster executor hands the data
     over in memory; the cache is keyed by ``context.key`` either way, whose ``data_path``
@@ -104,11 +113,11 @@ def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> 
     if data is None:
         import joblib
 
-        X, y = joblib.load(context.data_path, mmap_mode="r")
-    else:
-        X, y = data
+        data = joblib.load(context.data_path, mmap_mode="r")
+    X, y = data[0], data[1]
+    groups = data[2] if len(data) > 2 else None
     state.X, state.y = X, y
-    state.splits = list(make_splitter(context, y).split(X, y))
+    state.splits = split_indices(context, X, y, groups)
     state.base_estimator = build_estimator(context)
     state.scorers = {}
     state.key = context.key
@@ -131,15 +140,21 @@ def build_estimator(context: EvaluationContext) -> Any:
     return Pipeline([("preprocess", preprocessor), ("model", estimator)])
 
 
-def make_splitter(context: EvaluationContext, y: Any) -> Any:
-    """The same splitter the workers use, for code that must reproduce a study's folds."""
-    from sklearn.model_selection import check_cv
+def make_splitter(context: EvaluationContext, y: Any, groups: Any = None) -> Any:
+    """The same splitter the workers use, for code that must reproduce a study's folds
+    (``groups``: the data's groups column, for group splitters and ``PredefinedSplit``)."""
+    from hpstudio.core.splitters import make_cv
 
-    cv = check_cv(context.folds, y, classifier=context.classifier)
-    if context.shuffle:
-        cv.shuffle = True
-        cv.random_state = context.seed
-    return cv
+    return make_cv(context.splitter, context.splitter_params, context.folds, context.shuffle,
+                   context.seed, y, context.classifier, groups)
+
+
+def split_indices(context: EvaluationContext, X: Any, y: Any,
+                  groups: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every (train, test) split of the study, in split order."""
+    from hpstudio.core.splitters import splits_of
+
+    return splits_of(make_splitter(context, y, groups), context.splitter, X, y, groups)
 
 
 def fold_inputs(base_estimator: Any, context: EvaluationContext, params: dict[str, Any],
@@ -159,7 +174,7 @@ def fold_inputs(base_estimator: Any, context: EvaluationContext, params: dict[st
 
 
 def evaluate_fold(context: EvaluationContext, task: FoldTask,
-                  data: tuple[Any, Any] | None = None) -> FoldResult:
+                  data: tuple[Any, ...] | None = None) -> FoldResult:
     """Fit and score one fold; a failure becomes a result with its error, never an exception.
 
     ``data`` is the (X, y) pair when the worker received it in memory rather than as
@@ -207,10 +222,10 @@ def _scorers(state: _WorkerState, context: EvaluationContext,
              estimator: Any) -> dict[str, Any]:
     """The study's scorers, built once per worker and study (``check_scoring`` is slow)."""
     if not state.scorers:
-        from sklearn.metrics import check_scoring
+        from hpstudio.core.scoring import build_scorer
 
-        state.scorers = {key: check_scoring(estimator, scoring=name)
-                         for key, name in context.scorers.items()}
+        state.scorers = {key: build_scorer(estimator, entry)
+                         for key, entry in context.scorers.items()}
     return state.scorers
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hpstudio.core import scoring as _scoring
+from hpstudio.core import splitters as _splitters
 from hpstudio.core.errors import SpecError
 from hpstudio.core.space import (
     MAX_GRID_CANDIDATES,
@@ -57,6 +59,7 @@ class DataSpec:
     csv: str | None = None
     target: str | None = None
     base_dir: str | None = field(default=None, compare=False)  # where a relative csv lives
+    groups: str | None = None  # a column used only to split (group splitters), never a feature
 
     @property
     def label(self) -> str:
@@ -84,15 +87,31 @@ class CVSpec:
     folds: int = 5
     shuffle: bool = False
     seed: int | None = None
+    splitter: str | None = None  # a splitter class of sklearn.model_selection, or "holdout"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    outer: CVSpec | None = None  # nested CV: the whole search runs in each outer fold
+
+    def __hash__(self) -> int:  # params is a dict: hash what the spec says
+        return hash(repr(self))
 
 
 @dataclass(frozen=True)
 class ScoringSpec:
     metric: str | None = None  # None: the estimator's own score (accuracy / r2)
     train_score: bool = False
+    metrics: tuple[str | _scoring.MetricSpec, ...] = ()  # several, or one with arguments
+    refit: str | None = None  # the metric that picks the best (several metrics)
+    refit_rule: str = "best"  # or "simplest": within one std of the best, by complexity
+    complexity: str | None = None  # the parameter that orders candidates by complexity
+    simpler: str = "lower"  # "lower" or "higher" values of `complexity` are simpler
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
 
     @property
     def label(self) -> str:
+        if self.metrics:
+            return _scoring.scoring_label(self)
         return self.metric or "score"
 
 
@@ -163,7 +182,7 @@ class StudySpec:
         for required in ("data", "estimator", "space"):
             if required not in raw:
                 raise SpecError(f"missing [{required}] section")
-        return cls(
+        spec = cls(
             name=name,
             data=_parse_data(raw["data"], base_dir),
             estimator=_parse_estimator(raw["estimator"]),
@@ -172,20 +191,21 @@ class StudySpec:
             scoring=_parse_scoring(raw.get("scoring", {})),
             search=_parse_search(raw.get("search", {})),
         )
+        _splitters.check_groups_given(spec.cv, spec.data.groups, spec.data.builtin is not None)
+        _scoring.check_rule(spec.scoring.refit_rule, spec.scoring.complexity, spec.param_names)
+        return spec
 
     # ----- writing -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k in ("builtin", "csv", "target")
+        data = {k: v for k in ("builtin", "csv", "target", "groups")
                 if (v := getattr(self.data, k)) is not None}
         out: dict[str, Any] = {
             "name": self.name,
             "data": data,
             "estimator": {"class": self.estimator.cls, "fixed": _encode(self.estimator.fixed)},
             "space": [{n: dimension_to_raw(d) for n, d in sub.items()} for sub in self.space],
-            "cv": _drop_none({"folds": self.cv.folds, "shuffle": self.cv.shuffle,
-                              "seed": self.cv.seed}),
-            "scoring": _drop_none({"metric": self.scoring.metric,
-                                   "train_score": self.scoring.train_score}),
+            "cv": _cv_to_dict(self.cv),
+            "scoring": _scoring_to_dict(self.scoring),
             "search": _drop_none(self.search.__dict__.copy()),
         }
         return out
@@ -263,16 +283,8 @@ class StudySpec:
                         f"space[{index}].{name}: {self.estimator.short_name} has no parameter "
                         f"{name!r}{_did_you_mean(name, valid)}; its parameters are: {real}"
                     )
-        if self.scoring.metric is not None:
-            from sklearn.metrics import get_scorer_names
-
-            names = set(get_scorer_names())
-            if self.scoring.metric not in names:
-                raise SpecError(
-                    f"scoring.metric: unknown scorer {self.scoring.metric!r}"
-                    f"{_did_you_mean(self.scoring.metric, names)}; any name from "
-                    "sklearn.metrics.get_scorer_names() is allowed"
-                )
+        _scoring.check_metrics(self.scoring)
+        _splitters.check_values(self.cv)
         return cls
 
 
@@ -292,8 +304,20 @@ def _parse_name(name: Any) -> str:
 
 def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
     _expect_type("data", raw, Mapping)
-    _no_unknown_keys("data", raw, {"builtin", "csv", "target"})
+    _no_unknown_keys("data", raw, {"builtin", "csv", "target", "groups"})
     builtin, csv, target = raw.get("builtin"), raw.get("csv"), raw.get("target")
+    groups = raw.get("groups")
+    if groups is not None:
+        _expect_type("data.groups", groups, str)
+        _check_text("data.groups", groups)
+        if not groups:
+            raise SpecError("data.groups: empty; give the column to split by, or leave it out")
+        if builtin is not None:
+            raise SpecError("data.groups: a bundled dataset has no named columns to split by; "
+                            "use a data file with a groups column")
+        if groups == target:
+            raise SpecError(f"data.groups: {groups!r} is the target column; give another "
+                            "column to split by")
     if (builtin is None) == (csv is None):
         raise SpecError("data: give exactly one of `builtin` (a bundled dataset) or `csv` (a file)")
     if builtin is not None:
@@ -317,7 +341,7 @@ def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
         _check_text("data.target", target)
         if not target:
             raise SpecError("data.target: empty; give the name of the CSV's target column")
-    return DataSpec(builtin, csv, target, str(base_dir) if base_dir else None)
+    return DataSpec(builtin, csv, target, str(base_dir) if base_dir else None, groups)
 
 
 def _parse_estimator(raw: Any) -> EstimatorSpec:
@@ -412,25 +436,82 @@ def dimension_to_raw(dim: Dimension) -> Any:
     return raw
 
 
-def _parse_cv(raw: Any) -> CVSpec:
-    _expect_type("cv", raw, Mapping)
-    _no_unknown_keys("cv", raw, {"folds", "shuffle", "seed"})
+def _parse_cv(raw: Any, key: str = "cv") -> CVSpec:
+    _expect_type(key, raw, Mapping)
+    allowed = {"folds", "shuffle", "seed", "splitter", "params"}
+    _no_unknown_keys(key, raw, allowed if key != "cv" else allowed | {"outer"})
     folds = raw.get("folds", 5)
-    _expect_int("cv.folds", folds, 2, MAX_FOLDS, "the most folds allowed; 5 or 10 is usual")
+    _expect_int(f"{key}.folds", folds, 2, MAX_FOLDS, "the most folds allowed; 5 or 10 is usual")
     shuffle = raw.get("shuffle", False)
-    _expect_type("cv.shuffle", shuffle, bool)
+    _expect_type(f"{key}.shuffle", shuffle, bool)
     seed = raw.get("seed")
     if seed is not None:
-        _expect_int("cv.seed", seed, 0, MAX_SEED, _SEED_LIMIT)
-    return CVSpec(folds, shuffle, seed)
+        _expect_int(f"{key}.seed", seed, 0, MAX_SEED, _SEED_LIMIT)
+    splitter, params = raw.get("splitter"), raw.get("params")
+    if splitter is None and params is not None:
+        raise SpecError(f"{key}.params: parameters of which splitter? Add splitter = \"KFold\" "
+                        "(or another splitter of sklearn.model_selection)")
+    if splitter is not None:
+        _expect_type(f"{key}.splitter", splitter, str)
+        for shorthand in ("folds", "shuffle", "seed"):
+            if shorthand in raw:
+                raise SpecError(f"{key}.{shorthand}: give either `splitter` with its `params` or "
+                                "the shorthand folds / shuffle / seed, not both")
+        params = {} if params is None else params
+        _expect_type(f"{key}.params", params, Mapping)
+        _check_names(f"{key}.params", params)
+        params = {name: _decode(f"{key}.params.{_label(name)}", value)
+                  for name, value in params.items()}
+        _splitters.check_names(key, splitter, params)
+    outer = raw.get("outer")
+    return CVSpec(folds, shuffle, seed, splitter, params or {},
+                  None if outer is None else _parse_cv(outer, f"{key}.outer"))
+
+
+def _cv_to_dict(cv: CVSpec) -> dict[str, Any]:
+    if cv.splitter is None:
+        out = _drop_none({"folds": cv.folds, "shuffle": cv.shuffle, "seed": cv.seed})
+    else:
+        out = {"splitter": cv.splitter}
+        if cv.params:
+            out["params"] = _encode(cv.params)
+    if cv.outer is not None:
+        out["outer"] = _cv_to_dict(cv.outer)
+    return out
 
 
 def _parse_scoring(raw: Any) -> ScoringSpec:
     if isinstance(raw, str):
         raw = {"metric": raw}
     _expect_type("scoring", raw, Mapping)
-    _no_unknown_keys("scoring", raw, {"metric", "train_score"})
+    _no_unknown_keys("scoring", raw, {"metric", "train_score", "metrics", "refit", "refit_rule",
+                                      "complexity", "simpler"})
     metric = raw.get("metric")
+    metrics: tuple[Any, ...] = ()
+    if isinstance(metric, Mapping):  # one scorer with arguments
+        metrics, metric = (_scoring.parse_metric("scoring.metric", metric, _decode),), None
+    if raw.get("metrics") is not None:
+        if "metric" in raw:
+            raise SpecError("scoring: give `metric` (one) or `metrics` (a list), not both")
+        listed = raw["metrics"]
+        if not isinstance(listed, list | tuple) or not listed:
+            raise SpecError("scoring.metrics: give a list of scorer names, e.g. "
+                            "metrics = [\"roc_auc\", \"accuracy\"]")
+        metrics = tuple(_scoring.parse_metric(f"scoring.metrics[{i}]", entry, _decode)
+                        for i, entry in enumerate(listed))
+    refit = raw.get("refit")
+    if refit is not None:
+        _expect_type("scoring.refit", refit, str)
+    _scoring.check_entries(metrics, refit, metric)
+    if len(metrics) <= 1:
+        refit = None  # one metric ranks the trials
+    rule = raw.get("refit_rule", "best")
+    _expect_choice("scoring.refit_rule", rule, _scoring.REFIT_RULES)
+    complexity = raw.get("complexity")
+    if complexity is not None:
+        _expect_type("scoring.complexity", complexity, str)
+    simpler = raw.get("simpler", "lower")
+    _expect_choice("scoring.simpler", simpler, _scoring.SIMPLER)
     if metric is not None:
         _expect_type("scoring.metric", metric, str)
         _check_text("scoring.metric", metric)
@@ -439,7 +520,23 @@ def _parse_scoring(raw: Any) -> ScoringSpec:
                             "or leave the key out for the estimator's own score")
     train = raw.get("train_score", False)
     _expect_type("scoring.train_score", train, bool)
-    return ScoringSpec(metric, train)
+    return ScoringSpec(metric, train, metrics, refit, rule, complexity, simpler)
+
+
+def _scoring_to_dict(scoring: ScoringSpec) -> dict[str, Any]:
+    out = _drop_none({"metric": scoring.metric, "train_score": scoring.train_score})
+    if scoring.metrics:
+        out["metrics"] = [m if isinstance(m, str) else _encode(m.to_raw())
+                          for m in scoring.metrics]
+    if scoring.refit is not None:
+        out["refit"] = scoring.refit
+    if scoring.refit_rule != "best":
+        out["refit_rule"] = scoring.refit_rule
+    if scoring.complexity is not None:
+        out["complexity"] = scoring.complexity
+    if scoring.simpler != "lower":
+        out["simpler"] = scoring.simpler
+    return out
 
 
 _SEED_LIMIT = "the largest seed NumPy accepts"

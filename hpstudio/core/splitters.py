@@ -30,6 +30,7 @@ __all__ = [
     "GROUP_SPLITTERS",
     "HOLDOUT",
     "MAX_SPLITS",
+    "SPLITTER_DEFAULTS",
     "SPLITTER_PARAMS",
     "HoldOut",
     "check_names",
@@ -69,6 +70,21 @@ SPLITTER_PARAMS: dict[str, tuple[str, ...]] = {
     "TimeSeriesSplit": ("n_splits", "max_train_size", "test_size", "gap"),
     HOLDOUT: ("test_size", "shuffle", "random_state", "stratify"),
 }
+#: Each parameter's default, where the constructor has one (what a form shows as a hint).
+SPLITTER_DEFAULTS: dict[str, dict[str, Any]] = {
+    **{name: {"n_splits": 5, "shuffle": False, "random_state": None}
+       for name in ("KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold")},
+    **{name: {"n_splits": 5, "n_repeats": 10, "random_state": None}
+       for name in ("RepeatedKFold", "RepeatedStratifiedKFold")},
+    **{name: {"n_splits": 10, "test_size": None, "train_size": None, "random_state": None}
+       for name in ("ShuffleSplit", "StratifiedShuffleSplit")},
+    "GroupShuffleSplit": {"n_splits": 5, "test_size": None, "train_size": None,
+                          "random_state": None},
+    "LeaveOneOut": {}, "LeavePOut": {}, "LeaveOneGroupOut": {}, "LeavePGroupsOut": {},
+    "PredefinedSplit": {},
+    "TimeSeriesSplit": {"n_splits": 5, "max_train_size": None, "test_size": None, "gap": 0},
+    HOLDOUT: {"test_size": 0.25, "shuffle": True, "random_state": None, "stratify": False},
+}
 #: Splitters that need ``[data] groups`` (scikit-learn's group consumers).
 GROUP_SPLITTERS = frozenset({"GroupKFold", "StratifiedGroupKFold", "GroupShuffleSplit",
                              "LeaveOneGroupOut", "LeavePGroupsOut"})
@@ -77,8 +93,6 @@ DATA_COUNTED = frozenset({"LeaveOneOut", "LeavePOut", "LeaveOneGroupOut", "Leave
                           "PredefinedSplit"})
 #: Parameters without a default (the splitter cannot be built without them).
 _REQUIRED = {"LeavePOut": ("p",), "LeavePGroupsOut": ("n_groups",)}
-_HOLDOUT_DEFAULTS = {"test_size": 0.25, "shuffle": True, "random_state": None,
-                     "stratify": False}
 
 
 class HoldOut:
@@ -183,7 +197,7 @@ def make_cv(splitter: str | None, params: Mapping[str, Any], folds: int, shuffle
         return cv
     kwargs = dict(params)
     if splitter == HOLDOUT:
-        return HoldOut(**{**_HOLDOUT_DEFAULTS, **kwargs})
+        return HoldOut(**{**SPLITTER_DEFAULTS[HOLDOUT], **kwargs})
     import sklearn.model_selection as model_selection
 
     if splitter == "PredefinedSplit":

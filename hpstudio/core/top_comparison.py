@@ -57,13 +57,13 @@ class TopComparison:
     def summary(self) -> str:
         """One sentence on the closest rival."""
         if not self.rows:
-            return "no other trial to compare the best with"
+            return "No other trial to compare the best with"
         number, _, c = self.rows[0]
         if not math.isfinite(c.p_best_better):
             return f"trial {number}: {c.note}"
         verdict = ("probably better" if c.p_best_better >= 0.95 else
                    "practically equivalent" if c.p_equivalent >= 0.95 else "not clearly better")
-        return (f"the best (trial {self.best}) is {verdict} than the runner-up (trial {number}): "
+        return (f"The best (trial {self.best}) is {verdict} than the runner-up (trial {number}): "
                 f"P(better) {c.p_best_better:.0%}, P(equivalent within ±{self.rope:g}) "
                 f"{c.p_equivalent:.0%}")
 

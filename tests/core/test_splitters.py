@@ -22,6 +22,7 @@ from hpstudio.core.spec import StudySpec
 from hpstudio.core.splitters import (
     GROUP_SPLITTERS,
     HOLDOUT,
+    SPLITTER_DEFAULTS,
     SPLITTER_PARAMS,
     describe,
     split_sizes,
@@ -60,6 +61,10 @@ def test_the_table_of_splitters_is_scikit_learns():
         accepted = [p for p in inspect.signature(cls.__init__).parameters
                     if p not in ("self", "args", "kwargs")]
         assert list(SPLITTER_PARAMS[name]) == accepted, name
+        defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()
+                    if p.name in accepted and p.default is not inspect.Parameter.empty
+                    and p.name != "test_fold"}
+        assert SPLITTER_DEFAULTS[name] == defaults, name
         groups = any(base.__name__ == "GroupsConsumerMixin" for base in cls.__mro__)
         assert (name in GROUP_SPLITTERS) == groups, name
 

@@ -43,6 +43,7 @@ from hpstudio.core.errors import HpstudioError, SpecError
 from hpstudio.core.spec import BUILTIN_DATASETS, DataSpec
 from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
+from hpstudio.gui.widgets.groups_picker import GroupsPicker
 
 __all__ = ["BUILTIN_TASKS", "DataPanel", "PreviewModel"]
 
@@ -214,6 +215,7 @@ class DataPanel(QWidget):
         self._builtin: str | None = "iris"
         self._csv: str | None = None
         self._target: str | None = None
+        self._groups: str | None = None  # [data] groups: a column to split by
         self._base_dir: str | None = None
         self._dataset: Any = None
         self._task: str | None = BUILTIN_TASKS["iris"]
@@ -233,6 +235,7 @@ class DataPanel(QWidget):
         self.browse_button = QPushButton("Browse…")
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("The column to predict; every other column is a feature")
+        self.groups_picker = GroupsPicker()
         self.summary_label = QLabel()
         self.summary_label.setProperty("role", "hint")
         self.summary_label.setWordWrap(True)
@@ -257,6 +260,7 @@ class DataPanel(QWidget):
         self.builtin_combo.currentTextChanged.connect(self._on_builtin_picked)
         self.browse_button.clicked.connect(self.browse)
         self.target_combo.currentTextChanged.connect(self._on_target_picked)
+        self.groups_picker.picked.connect(self._on_groups_picked)
         self._sync_enabled()
 
     def _build_layout(self) -> None:
@@ -268,6 +272,7 @@ class DataPanel(QWidget):
         csv_row.addWidget(self.browse_button)
         source.addRow(self.csv_radio, csv_row)
         source.addRow("Target", self.target_combo)
+        source.addRow("Groups", self.groups_picker)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(source)
@@ -284,18 +289,21 @@ class DataPanel(QWidget):
             raise SpecError("data.csv: choose a CSV file or a bundled dataset")
         if not self._target:
             raise SpecError("data.target: a CSV needs the name of its target column")
-        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
+        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir,
+                        groups=self._groups)
 
     def source(self) -> DataSpec:
         """The choice as it stands, even while incomplete (a CSV whose target is not known
         yet): what the editor's undo puts back with :meth:`set_data_spec`."""
         if self._builtin:
             return DataSpec(builtin=self._builtin)
-        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir)
+        return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir,
+                        groups=self._groups)
 
     def set_data_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` and load it in the background (bundled sets come from a cache)."""
         self._base_dir = spec.base_dir
+        self._groups = spec.groups
         if spec.builtin:
             self.set_builtin(spec.builtin)
         else:
@@ -304,11 +312,12 @@ class DataPanel(QWidget):
     def set_builtin(self, name: str) -> None:
         if name not in BUILTIN_TASKS:
             raise ValueError(f"unknown bundled dataset {name!r}")
-        self._builtin, self._csv, self._target = name, None, None
+        self._builtin, self._csv, self._target, self._groups = name, None, None, None
         self._set_task(BUILTIN_TASKS[name])
         self._with_updating(lambda: (self.builtin_radio.setChecked(True),
                                      self.builtin_combo.setCurrentText(name),
-                                     self.csv_edit.clear(), self.target_combo.clear()))
+                                     self.csv_edit.clear(), self.target_combo.clear(),
+                                     self.groups_picker.set_columns((), None, None)))
         self._sync_enabled()
         self.dataChanged.emit()
         self._load_builtin(name)
@@ -316,6 +325,7 @@ class DataPanel(QWidget):
     def choose_csv(self, path: str | Path, target: str | None = None) -> None:
         """Use the CSV at ``path`` (the file dialog ends here; tests call it directly)."""
         self._base_dir = None
+        self._groups = None  # another file: its columns are not known yet
         self._start_csv(str(path), target)
 
     def browse(self) -> None:
@@ -341,7 +351,7 @@ class DataPanel(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         for widget in (self.builtin_radio, self.builtin_combo, self.csv_radio,
-                       self.browse_button, self.target_combo):
+                       self.browse_button, self.target_combo, self.groups_picker):
             widget.setEnabled(not read_only)
         if not read_only:
             self._sync_enabled()
@@ -427,6 +437,9 @@ class DataPanel(QWidget):
             if target not in columns:  # keep the requested name visible next to its error
                 self.target_combo.insertItem(0, target)
             self.target_combo.setCurrentText(target)
+            if self._groups == target:
+                self._groups = None
+            self.groups_picker.set_columns(columns, target, self._groups)
 
         self._with_updating(fill)
 
@@ -445,6 +458,12 @@ class DataPanel(QWidget):
     def _on_builtin_picked(self, name: str) -> None:
         if not self._updating and name:
             self.set_builtin(name)
+
+    def _on_groups_picked(self, column: str | None) -> None:
+        if self._updating or column == self._groups:
+            return
+        self._groups = column
+        self.dataChanged.emit()
 
     def _on_target_picked(self, target: str) -> None:
         if self._updating or not target or not self._csv or target == self._target:
@@ -466,6 +485,7 @@ class DataPanel(QWidget):
         self.csv_edit.setEnabled(not builtin)
         self.browse_button.setEnabled(not builtin)
         self.target_combo.setEnabled(not builtin)
+        self.groups_picker.setEnabled(not builtin)
 
     def _with_updating(self, change: Callable[[], Any]) -> None:
         self._updating = True

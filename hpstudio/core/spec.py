@@ -288,6 +288,16 @@ class StudySpec:
         return cls
 
 
+def check_evaluation(spec: StudySpec) -> None:
+    """The parser's rules for splitting and scoring, for a spec built in code or by the
+    editor (names and values of the splitter, groups given when needed, metrics, the
+    refit rule's parameter); a SpecError names the key."""
+    raw = spec.to_dict()
+    cv, scoring = _parse_cv(raw["cv"]), _parse_scoring(raw["scoring"])
+    _splitters.check_groups_given(cv, spec.data.groups, spec.data.builtin is not None)
+    _scoring.check_rule(scoring.refit_rule, scoring.complexity, spec.param_names)
+
+
 # ----- section parsers -----------------------------------------------------------------
 
 

@@ -149,6 +149,7 @@ def check_names(key: str, splitter: str, params: Mapping[str, Any]) -> None:
         if name not in params:
             raise SpecError(f"{key}.params.{name}: {splitter} needs {name}, e.g. "
                             f"params = {{ {name} = 2 }}")
+    _check_param_values(key, splitter, params)
     test_fold = params.get("test_fold")
     if test_fold is not None and not (isinstance(test_fold, list | tuple) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in test_fold)):
@@ -293,9 +294,8 @@ def check_values(cv: Any) -> None:
             folds = section.params.get("test_fold")
             groups = None if folds is not None or section.splitter != "PredefinedSplit" \
                 else np.zeros(2, dtype=np.int64)
-            splitter = make_cv(section.splitter, section.params, section.folds,
-                               section.shuffle, section.seed, np.zeros(2), False, groups)
-            _check_param_types(key, section.splitter, splitter)
+            make_cv(section.splitter, section.params, section.folds, section.shuffle,
+                    section.seed, np.zeros(2), False, groups)
         except SpecError:
             raise
         except (TypeError, ValueError) as exc:
@@ -303,29 +303,28 @@ def check_values(cv: Any) -> None:
                             f"{_first_line(exc)}") from None
 
 
-def _check_param_types(key: str, name: str, splitter: Any) -> None:
-    """What scikit-learn only checks when splitting, checked at once."""
-    for param in ("n_splits", "n_repeats", "p", "n_groups", "gap"):
-        value = getattr(splitter, param, None)
-        if value is None or param not in SPLITTER_PARAMS[name]:
+def _check_param_values(key: str, name: str, params: Mapping[str, Any]) -> None:
+    """What scikit-learn only checks when splitting (or checks less clearly), checked on
+    the values as written."""
+    least = {"n_splits": 1 if "ShuffleSplit" in name else 2, "n_repeats": 1, "p": 1,
+             "n_groups": 1, "gap": 0}
+    for param, minimum in least.items():
+        if param not in params:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        value = params[param]
+        if isinstance(value, bool) or not isinstance(value, int):
             raise SpecError(f"{key}.params.{param}: expected a whole number, got {value!r}")
-        least = 2 if param == "n_splits" and name not in ("ShuffleSplit", "GroupShuffleSplit",
-                                                           "StratifiedShuffleSplit") else 1
-        if param == "gap":
-            least = 0
-        if value < least:
-            raise SpecError(f"{key}.params.{param}: expected a whole number ≥ {least}, "
+        if value < minimum:
+            raise SpecError(f"{key}.params.{param}: expected a whole number ≥ {minimum}, "
                             f"got {value}")
     if name == HOLDOUT:
-        size = splitter.test_size
+        size = params.get("test_size", 0.25)
         if isinstance(size, bool) or not isinstance(size, int | float) or size <= 0 or (
                 isinstance(size, float) and size >= 1):
             raise SpecError(f"{key}.params.test_size: give a share of the rows between 0 and "
                             f"1 (0.2) or a number of rows, got {size!r}")
         for flag in ("shuffle", "stratify"):
-            if not isinstance(getattr(splitter, flag), bool):
+            if not isinstance(params.get(flag, False), bool):
                 raise SpecError(f"{key}.params.{flag}: expected true or false")
 
 

@@ -103,10 +103,8 @@ def test_bad_splitters_are_refused_with_their_key(cv, message):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"n_splits": 1}, "cv.params: KFold refuses these values: k-fold cross-validation "
-                      "requires at least one train/test split by setting n_splits=2 or more"),
-    ({"n_splits": 2.5}, "cv.params: KFold refuses these values: The number of folds must be "
-                        "of Integral type"),
+    ({"n_splits": 1}, "cv.params.n_splits: expected a whole number ≥ 2, got 1"),
+    ({"n_splits": 2.5}, "cv.params.n_splits: expected a whole number, got 2.5"),
     ({"n_splits": 3, "random_state": 1}, "cv.params: KFold refuses these values: Setting a "
                                          "random_state has no effect since shuffle is False"),
 ])

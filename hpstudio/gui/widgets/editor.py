@@ -44,7 +44,7 @@ from hpstudio.core.probe import (
     format_duration,
     planned_work,
 )
-from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec
+from hpstudio.core.spec import DataSpec, EstimatorSpec, StudySpec, check_evaluation
 from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
 from hpstudio.gui.widgets.data_panel import BUILTIN_TASKS, DataPanel
@@ -244,7 +244,7 @@ class StudyEditor(QWidget):
         info = self._class_info(path)
         if isinstance(info, str):
             raise SpecError(info)
-        return StudySpec(
+        spec = StudySpec(
             name=self.name_edit.text().strip() or "study",
             data=self.data_panel.data_spec(),
             estimator=EstimatorSpec(path, self.space_editor.fixed_params()),
@@ -253,6 +253,8 @@ class StudyEditor(QWidget):
             scoring=self.strategy_panel.scoring(),
             search=self.strategy_panel.search(),
         )
+        check_evaluation(spec)
+        return spec
 
     def is_valid(self) -> bool:
         return self._validity is not None and self._validity[0]

@@ -303,8 +303,8 @@ def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
         for c, text in enumerate(row):
             item = QTableWidgetItem(text)
             if c:
-                item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                      | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
 
 

@@ -249,8 +249,9 @@ def _save_screenshot(window: Any, path: Path, tab: str | None,
         the Statistics dock its comparison and nested CV."""
         if time.monotonic() > answers_deadline:
             return True
+        shown = plots.current_plot() if plots is not None else None
         return (answers is None or answers.settled) and (
-            statistics is None or statistics.settled)
+            statistics is None or statistics.settled) and not getattr(shown, "busy", False)
 
     def grab_when_settled() -> None:
         if (editor_settled() or time.monotonic() > deadline) and answers_settled():

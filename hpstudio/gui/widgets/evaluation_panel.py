@@ -302,7 +302,7 @@ def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
     for r, row in enumerate(body):
         for c, text in enumerate(row):
             item = QTableWidgetItem(text)
-            if c:
+            if _is_number(text):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                       | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
@@ -312,6 +312,14 @@ def table_text(table: QTableWidget) -> list[list[str]]:
     """The cells of a table as text, row by row (for tests and copying)."""
     return [[table.item(r, c).text() for c in range(table.columnCount())]
             for r in range(table.rowCount())]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.rstrip("%").replace("−", "-"))
+    except ValueError:
+        return text in ("—", "-")
+    return True
 
 
 def _num(value: float) -> str:

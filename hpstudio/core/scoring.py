@@ -435,3 +435,58 @@ def _did_you_mean(name: str, options: Any) -> str:
 
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# ----- from Python objects (what a face given ``scoring=`` / ``refit=`` writes) -------------
+
+
+def scoring_section(scoring: Any = None, refit: Any = True,
+                    train_score: bool = False) -> dict[str, Any]:
+    """The ``[scoring]`` section for scikit-learn's ``scoring=`` and ``refit=`` arguments.
+
+    ``scoring``: None (the estimator's score), a scorer name, a list of names, or a dict of
+    name -> scorer name or scorer made by ``make_scorer`` of a ``sklearn.metrics`` function
+    (written back as ``{ function = ..., name = ..., ...arguments }``). ``refit``: True
+    (one metric), or the name of the metric that ranks. A callable refit has no spec form
+    (use ``refit_rule = "simplest"`` for the one-standard-deviation rule)."""
+    section: dict[str, Any] = {}
+    if train_score:
+        section["train_score"] = True
+    if scoring is None or isinstance(scoring, str):
+        if scoring is not None:
+            section["metric"] = scoring
+    elif isinstance(scoring, list | tuple | set):
+        section["metrics"] = [str(s) for s in scoring]
+    elif isinstance(scoring, Mapping):
+        section["metrics"] = [_entry_of(name, value) for name, value in scoring.items()]
+    elif callable(scoring):
+        section["metrics"] = [_entry_of(None, scoring)]
+    else:
+        raise SpecError(f"scoring: {scoring!r} is not a scorer name, a list or a dict of them")
+    if callable(refit):
+        raise SpecError("refit: a callable cannot be written in a spec; for the simplest "
+                        "candidate within one std of the best use refit_rule = \"simplest\" "
+                        "and complexity = PARAMETER")
+    if isinstance(refit, str) and len(section.get("metrics", ())) > 1:
+        section["refit"] = refit
+    return section
+
+
+def _entry_of(name: str | None, scorer: Any) -> str | dict[str, Any]:
+    if isinstance(scorer, str):
+        return scorer if name in (None, scorer) else {"metric": scorer, "name": name}
+    func = getattr(scorer, "_score_func", None)
+    module = getattr(func, "__module__", "") or ""
+    if func is None or not module.startswith("sklearn.metrics"):
+        raise SpecError(f"scoring{'.' + name if name else ''}: only scorers made by "
+                        "make_scorer of a sklearn.metrics function can be written in a spec")
+    entry: dict[str, Any] = {"function": f"sklearn.metrics.{func.__name__}"}
+    if name:
+        entry["name"] = name
+    if getattr(scorer, "_sign", 1) < 0:
+        entry["greater_is_better"] = False
+    response = getattr(scorer, "_response_method", "predict")
+    if isinstance(response, str) and response != "predict":
+        entry["response_method"] = response
+    entry.update(getattr(scorer, "_kwargs", {}))
+    return entry

@@ -415,3 +415,44 @@ def take_rows(X: Any, rows: np.ndarray) -> Any:
     if hasattr(X, "iloc"):
         return X.iloc[rows].reset_index(drop=True)
     return np.asarray(X)[rows]
+
+
+# ----- from Python objects (what a face given ``cv=`` writes into a spec) ------------------
+
+
+def cv_section(cv: Any) -> dict[str, Any]:
+    """The ``[cv]`` section for scikit-learn's ``cv=`` argument: None (5 folds), an int (the
+    folds shorthand), a splitter object of ``sklearn.model_selection`` (its class and the
+    parameters that differ from the defaults) or a :class:`HoldOut`. Anything else (a list
+    of splits, another package's splitter) is refused: a spec names its splitter."""
+    if cv is None:
+        return {}
+    if isinstance(cv, int) and not isinstance(cv, bool):
+        return {"folds": cv}
+    name = HOLDOUT if isinstance(cv, HoldOut) else type(cv).__name__
+    module = type(cv).__module__
+    if name not in SPLITTER_PARAMS or not (isinstance(cv, HoldOut)
+                                           or module.startswith("sklearn.model_selection")):
+        raise SpecError(f"cv: {type(cv).__name__} is not a splitter of sklearn.model_selection; "
+                        "give a number of folds or one of "
+                        f"{', '.join(n for n in SPLITTER_PARAMS if n != HOLDOUT)}")
+    defaults = SPLITTER_DEFAULTS.get(name, {})
+    params: dict[str, Any] = {}
+    for param in SPLITTER_PARAMS[name]:
+        value = getattr(cv, param, getattr(cv, "cvargs", {}).get(param))  # Repeated*: cvargs
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, np.generic):
+            value = value.item()
+        if param in defaults and value == defaults[param]:
+            continue
+        if value is None and param != "test_fold":
+            continue
+        if not isinstance(value, int | float | bool | str | list | type(None)):
+            raise SpecError(f"cv: {name}'s {param}={value!r} cannot be written in a spec; "
+                            "give a whole number (a seed) or leave it out")
+        params[param] = value
+    section: dict[str, Any] = {"splitter": name}
+    if params:
+        section["params"] = params
+    return section

@@ -21,6 +21,7 @@ __all__ = ["EdfPlot"]
 PALETTE = ((52, 120, 200), (230, 120, 20), (40, 150, 60), (200, 50, 50), (140, 90, 190),
            (120, 80, 50), (220, 110, 180), (110, 110, 110), (160, 160, 30), (30, 170, 190))
 MIN_INTERVAL_S = 0.2
+MAX_STEPS = 2000  # steps drawn per curve
 _ALL = ""
 
 
@@ -128,7 +129,13 @@ class EdfPlot(PlotBase):
 
 
 def _steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The staircase of a distribution function: up at each x, flat until the next."""
+    """The staircase of a distribution function: up at each x, flat until the next.
+
+    Beyond ``MAX_STEPS`` values the steps are taken at evenly spaced ranks (the curve
+    is exact there, and no screen shows more steps than it has pixels)."""
     if not len(x):
         return x, y
+    if len(x) > MAX_STEPS:
+        keep = np.unique(np.linspace(0, len(x) - 1, MAX_STEPS).astype(np.int64))
+        x, y = x[keep], y[keep]
     return np.repeat(x, 2), np.concatenate([[0.0], np.repeat(y, 2)[:-1]])

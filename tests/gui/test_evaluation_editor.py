@@ -84,8 +84,14 @@ def test_choosing_a_splitter_and_its_parameters_builds_the_cv_section(qtbot, edi
     picker.outer_spin.setValue(3)
     assert editor.spec().cv.outer.folds == 3
     picker.set_param("n_splits", "0")
-    qtbot.waitUntil(lambda: not editor.is_valid(), timeout=WAIT_MS)
+    assert not editor.is_valid()
+    assert editor.validation_message().startswith(
+        "cv.params.n_splits: expected a whole number ≥ 1, got 0")
+    picker.set_param("n_splits", "[4, 5")  # half a list: told, never a crash
+    assert editor.validation_message().startswith(
+        "cv.params.n_splits: expected a whole number, got '[4, 5'")
     picker.set_param("n_splits", "4")
+    assert editor.is_valid()
     picker.set_splitter(None)
     assert editor.spec().cv.splitter is None and editor.strategy_panel.folds_spin.isEnabled()
     editor.undo()

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hpstudio.core.errors import SpecError
 from hpstudio.core.scoring import MetricSpec, entry_key
 from hpstudio.core.spec import ScoringSpec
 from hpstudio.gui.widgets.explanations import explain
@@ -99,11 +98,8 @@ class MetricsPicker(QWidget):
             if isinstance(ranking, MetricSpec):
                 return ScoringSpec(None, train_score, (ranking,), None, *rule_fields)
             return ScoringSpec(ranking, train_score, (), None, *rule_fields)
-        if ranking is None:
-            ranking = _DEFAULT_SCORER.get(self._task or "")
-            if ranking is None:
-                raise SpecError("scoring.metric: pick the metric that ranks the trials when "
-                                "several are scored")
+        if ranking is None:  # the estimator's own score, by its scikit-learn name
+            ranking = _DEFAULT_SCORER.get(self._task or "", checked[0])
         metrics = [ranking, *(e for e in checked if entry_key(e) != entry_key(ranking))]
         known = {key: i for i, key in enumerate(self._order)}
         metrics.sort(key=lambda e: known.get(entry_key(e), len(known)))

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hpstudio.core.errors import SpecError
 from hpstudio.core.spec import CVSpec
 from hpstudio.core.splitters import (
     GROUP_SPLITTERS,
@@ -63,7 +62,9 @@ _HINTS = {
 
 
 def parse_value(key: str, text: str) -> Any:
-    """A field's text as the value a spec would hold; SpecError names ``key`` if unusable."""
+    """A field's text as the value a spec would hold. Text that reads as nothing else stays
+    text, so the spec's own checks name ``key`` and say what is expected (the editor's
+    draft state, which undo records, must never fail to be read)."""
     text = text.strip()
     lowered = text.lower()
     if lowered in ("true", "false"):
@@ -79,7 +80,7 @@ def parse_value(key: str, text: str) -> Any:
         try:
             return json.loads(text)
         except ValueError:
-            raise SpecError(f"{key}: {text!r} is not a list such as [0, 1, -1]") from None
+            return text
     return text
 
 

@@ -183,3 +183,53 @@ def test_the_statistics_dock_compares_the_top_trials_and_shows_nested_cv(qtbot):
     qtbot.waitUntil(lambda: panel.settled and panel.comparison().metric == "f1_macro"
                     and panel.comparison().rope == 0.05, timeout=WAIT_MS)
     assert panel.comparison().rows[0][2].p_equivalent >= expected.rows[0][2].p_equivalent - 1e-9
+
+
+def test_a_two_metric_nested_study_runs_in_the_window_and_every_view_follows(
+        qtbot, db_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from hpstudio.core.storage import HistoryStore
+    from hpstudio.gui.main_window import MainWindow
+    from hpstudio.gui.models import COL_MEAN, TrialTableModel
+
+    shown: list[str] = []
+    for kind in ("critical", "warning", "information"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(
+            lambda _parent, _title, text, *a, **k: shown.append(text)))
+    window = MainWindow(db_path)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    spec = spec_of(cv={"folds": 3, "outer": {"folds": 3}},
+                   scoring={"metrics": ["roc_auc", "accuracy"], "refit": "accuracy"})
+    assert window.load_spec(spec)
+    window.editor.strategy_panel.set_n_jobs(1)
+    qtbot.waitUntil(lambda: window.editor.space_editor.parameters_known()
+                    and not window.editor.data_panel.is_loading(), timeout=WAIT_MS)
+    assert window.editor.spec() == spec
+    with qtbot.waitSignal(window.studyStored, timeout=60_000) as stored:
+        assert window.start_study()
+    qtbot.waitUntil(lambda: window.runner is None, timeout=WAIT_MS)
+    study = stored.args[0]
+    with HistoryStore(db_path) as store:
+        trials = store.load_trials(study)
+        nested = load_result(store, study)
+    model = window.trial_model
+    means = {model.trial_at(r).number: model.data(model.index(r, COL_MEAN),
+                                                  TrialTableModel.SortRole)
+             for r in range(model.rowCount())}
+    assert means == pytest.approx({t.number: t.mean_test("accuracy") for t in trials})
+    chooser = window.plots.metric_chooser
+    assert chooser.metrics() == ["roc_auc", "accuracy"] and not chooser.isHidden()
+    chooser.choose("roc_auc")
+    means = {model.trial_at(r).number: model.data(model.index(r, COL_MEAN),
+                                                  TrialTableModel.SortRole)
+             for r in range(model.rowCount())}
+    assert means == pytest.approx({t.number: t.mean_test("roc_auc") for t in trials})
+    assert len(nested.folds) == 3
+    assert window.select_plot_tab("statistics")
+    qtbot.waitUntil(lambda: window.statistics.settled
+                    and window.statistics.nested() is not None, timeout=WAIT_MS)
+    assert len(table_text(window.statistics.nested_table)) == 3
+    assert not shown

@@ -22,7 +22,7 @@ from hpstudio.gui.session import StudySession
 from hpstudio.gui.widgets.editor import StudyEditor
 from hpstudio.gui.widgets.evaluation_panel import EvaluationPanel, table_text
 
-WAIT_MS = 15_000
+WAIT_MS = 60_000  # upper bounds for background work on a loaded machine
 
 
 @pytest.fixture

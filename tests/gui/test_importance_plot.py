@@ -18,6 +18,9 @@ from hpstudio.gui.plots.importance import AXIS_LABEL
 from hpstudio.gui.plots.panel import PlotsPanel
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+# The first forest also imports scikit-learn's ensembles, in a background thread that a
+# loaded machine may starve for a while: waits are generous.
+WAIT_MS = 60_000
 
 
 @pytest.fixture
@@ -48,7 +51,7 @@ def synthetic_search(seed: int, n: int = 40) -> list[TrialRecord]:
 
 def shown(panel, qtbot):
     plot = panel.show_plot("importance")
-    qtbot.waitUntil(lambda: plot.result() is not None and not plot.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: plot.result() is not None and not plot.busy, timeout=WAIT_MS)
     return plot
 
 
@@ -126,7 +129,7 @@ def test_the_forest_is_fitted_off_the_gui_thread_and_follows_a_live_study(panel,
             for i in range(40, 400)]
     panel.append_trials(more)
     qtbot.waitUntil(lambda: plot.result() is not None and plot.result().n_scored == 400
-                    and not plot.busy, timeout=20_000)
+                    and not plot.busy, timeout=WAIT_MS)
     assert max(plot.importances(), key=plot.importances().get) == "b"
     assert seen and all(name == "hpstudio-background" for name in seen)
 
@@ -143,7 +146,7 @@ def test_a_big_study_is_subsampled_and_a_new_study_replaces_the_bars(panel, qtbo
     assert min(shares, key=shares.get) == "max_iter" and shares["max_iter"] < 0.02
     panel.set_study([record(i, {"z": float(i)}, i / 10) for i in range(12)])
     qtbot.waitUntil(lambda: plot.importances() is not None
-                    and set(plot.importances()) == {"z"}, timeout=20_000)
+                    and set(plot.importances()) == {"z"}, timeout=WAIT_MS)
 
 
 def test_too_few_trials_say_why(panel, qtbot):

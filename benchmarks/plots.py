@@ -4,7 +4,7 @@ Measures, for 10,000- and 100,000-trial studies (4 params, 5 folds):
 
 * open, the study held as trial records (the form a running study arrives in):
   ``set_study`` plus the first paint of the visible tab, then the first draw of each
-  other tab, one after the other (all seven together = "all plots");
+  other tab, one after the other (all of them together = "all plots");
 * reopen, the study read back from a history file as the app reopens one: the same
   draws after ``HistoryStore.open_trials``, the timeline reading the stored folds
   ("file to all plots" adds the read);
@@ -44,6 +44,7 @@ FOLDS = 5
 SIZE = (1200, 800)
 TARGET_OPEN_S = 1.0
 TARGET_APPEND_MS = 16.0
+_TRIALS_PER_RUN = 12  # appended trials per run, per append asked: one set for each tab
 
 
 class _Clock:
@@ -198,11 +199,11 @@ def main() -> None:
     if args.appends <= 0:
         return
     n = args.append_size
-    trials = synthetic_trials(n + 8 * args.appends * args.repeat, n_params=4)
+    trials = synthetic_trials(n + _TRIALS_PER_RUN * args.appends * args.repeat, n_params=4)
     base, extra = trials[:n], trials[n:]
     per_run = []
     for r in range(args.repeat):
-        chunk = extra[r * 8 * args.appends : (r + 1) * 8 * args.appends]
+        chunk = extra[r * _TRIALS_PER_RUN * args.appends : (r + 1) * _TRIALS_PER_RUN * args.appends]
         per_run.append(bench_append(app, base, chunk, args.appends))
     print(f"\nappend one trial at {n:,} trials (median ms of {args.appends} appends x "
           f"{args.repeat} runs; target {TARGET_APPEND_MS:g} ms with the paint)")

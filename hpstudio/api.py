@@ -421,7 +421,7 @@ def _context(estimator: Any, classifier: bool, splitter: Any, n_splits: int, sco
         data_path="", estimator_class=class_path(estimator), fixed_params={},
         numeric_columns=(), categorical_columns=(), classifier=classifier, folds=n_splits,
         shuffle=False, seed=None, metric=scorer.single_name, train_score=train_score,
-        allowed_packages=allowed, estimator_object=estimator, splitter=splitter,
+        allowed_packages=allowed, estimator_object=estimator, splitter_object=splitter,
         scoring=scorer.ranked_first, token=uuid.uuid4().hex)
 
 

@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = with_db(commands.add_parser("show", help="a study's trials, best first"))
     show.add_argument("study")
     show.add_argument("--top", type=int, default=20, metavar="N", help="rows to show (0: all)")
+    show.add_argument("--compare", type=int, default=5, metavar="N",
+                      help="test whether the best is really better than the next N-1 trials "
+                           "(corrected t-test and Bayesian comparison; 0: skip)")
+    show.add_argument("--rope", type=float, default=0.01, metavar="R",
+                      help="half-width of the region of practical equivalence, in score units "
+                           "(default 0.01)")
+    with_allow_package(show)
 
     trials = with_db(commands.add_parser("trials", help="export all trials as CSV"))
     trials.add_argument("study")
@@ -215,6 +222,13 @@ def check_arguments(args: argparse.Namespace) -> None:
         check_cluster_address(cluster)
     if getattr(args, "top", 0) < 0:
         raise HpstudioError(f"--top: expected a number of rows ≥ 0 (0: all), got {args.top}")
+    compare = getattr(args, "compare", 0)
+    if compare < 0 or compare == 1:
+        raise HpstudioError(f"--compare: expected 0 (skip) or a number of trials ≥ 2, "
+                            f"got {compare}")
+    rope = getattr(args, "rope", 0.0)
+    if not (math.isfinite(rope) and rope >= 0):
+        raise HpstudioError(f"--rope: expected a half-width ≥ 0 in score units, got {rope}")
     trial = getattr(args, "trial", None)
     if trial is not None and trial < 0:
         raise HpstudioError(f"--trial: expected a trial number ≥ 0, got {trial}")
@@ -353,6 +367,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"best {metric}: {outcome.best.mean_test_score:.6g} "
               f"(± {outcome.best.std_test_score:.3g}), trial {outcome.best.number}")
         print(f"best params: {outcome.best.params}")
+        _print_rule_choice(store, outcome.study_id)
     else:
         print("no successful trial")
     if sigterm.received and outcome.status is StudyStatus.STOPPED:
@@ -363,6 +378,19 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_TERMINATED
     return 0 if outcome.status is not StudyStatus.FAILED else 1
+
+
+def _print_rule_choice(store: Any, study_id: int) -> None:
+    """The trial a refit rule other than "highest mean" picks (what export uses)."""
+    from hpstudio.core.scoring import choose_best_trial, rule_text
+
+    scoring = store.get_study(study_id).study_spec().scoring
+    if scoring.refit_rule == "best":
+        return
+    chosen = choose_best_trial(store.load_trials(study_id), scoring)
+    if chosen is not None:
+        print(f"refit rule ({rule_text(scoring)}) picks trial {chosen.number}: "
+              f"{chosen.params}")
 
 
 class _StopOnSigterm:
@@ -485,13 +513,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     frame = cv_results_frame(trials).sort_values([f"rank_test_{key}", "number"])
     if args.top:
         frame = frame.head(args.top)
-    rows = [("rank", "trial", f"mean {metric}", "std", "fit s", "state", "params")]
+    others = [m for m in study.metrics if m != key]
+    rows = [("rank", "trial", f"mean {metric}", "std", *(f"mean {m}" for m in others), "fit s",
+             "state", "params")]
     for _, r in frame.iterrows():
         params = r["params"] if r["state"] == "complete" else f"{r['params']}  {r['error']}"
         rows.append((str(r[f"rank_test_{key}"]), str(r["number"]), _fmt(r[f"mean_test_{key}"]),
-                     _fmt(r[f"std_test_{key}"]), f"{r['mean_fit_time']:.3f}", r["state"],
-                     params))
+                     _fmt(r[f"std_test_{key}"]), *(_fmt(r[f"mean_test_{m}"]) for m in others),
+                     f"{r['mean_fit_time']:.3f}", r["state"], params))
     _print_table(rows)
+    from hpstudio.core.evaluation_report import evaluation_report
+
+    for section in evaluation_report(store, study, trials, compare=args.compare, rope=args.rope,
+                                     allowed_packages=getattr(args, "allow_package", ())):
+        print()
+        print(section.title)
+        if section.rows:
+            _print_table(section.rows)
     return 0
 
 
@@ -514,7 +552,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise HpstudioError("export: give -o FILE for the parameters and/or --model FILE")
     store = _store(args)
     study = store.get_study(store.resolve(args.study))
-    trial = export.pick_trial(store.load_trials(study.id), args.trial)
+    scoring = study.study_spec().scoring if study.runnable else None
+    trial = export.pick_trial(store.load_trials(study.id), args.trial, scoring)
     if args.output:
         fmt = args.format or ("python" if args.output.endswith(".py") else "json")
         with _writing("-o", args.output):

@@ -55,7 +55,7 @@ def test_demo_then_studies_show_trials_and_export(tmp_path, capsys, db_path):
     code, out, _ = run_cli("show", "forest-diabetes", "--top", "3", capsys=capsys)
     lines = out.splitlines()
     assert lines[4].split()[:3] == ["1", "5", "-3277.53"]  # best first
-    assert len(lines) == 4 + 3
+    assert lines[7] == "" and lines[8].startswith("is the best really better? trial 5")
 
     csv = tmp_path / "trials.csv"
     assert run_cli("trials", "1", "--csv", str(csv), capsys=capsys)[0] == 0
@@ -272,3 +272,29 @@ def test_gui_passes_allowed_packages_and_db_to_the_app(tmp_path, monkeypatch):
     assert calls[0]["db"] == str(tmp_path / "h.db")
     assert main(["--db", "x.db"]) == 0  # no command opens the app on that history
     assert calls[1]["db"] == "x.db" and calls[1]["allowed_packages"] == []
+
+
+def test_show_reports_the_refit_rule_nested_cv_and_whether_the_best_is_better(
+        tmp_path, capsys, db_path):
+    spec = tmp_path / "nested.toml"
+    evaluation = "\n".join([
+        "[cv]", 'splitter = "RepeatedStratifiedKFold"',
+        "params = { n_splits = 3, n_repeats = 2, random_state = 0 }", "outer = { folds = 3 }",
+        "[scoring]", 'metrics = ["accuracy", "f1_macro"]', 'refit_rule = "simplest"',
+        'complexity = "max_depth"'])
+    spec.write_text(spec_text(name="nested").replace("[cv]\nfolds = 3", evaluation))
+    code, out, err = run_cli("run", str(spec), "--jobs", "1", "-q", capsys=capsys)
+    assert code == 0, err
+    assert "nested CV: accuracy" in out and "refit rule (the lowest max_depth" in out
+    code, out, _ = run_cli("show", "nested", "--compare", "3", "--rope", "0.02",
+                           capsys=capsys)
+    assert code == 0
+    assert "mean f1_macro" in out.splitlines()[3]
+    assert "best by the refit rule (the lowest max_depth within one standard deviation" in out
+    assert "nested CV, StratifiedKFold" not in out and "nested CV, 3-fold CV around" in out
+    assert "(the unbiased estimate;" in out
+    assert "on 6 splits" in out and "±0.02 practically equivalent" in out
+    table = out.split("is the best really better?")[1].splitlines()
+    assert table[1].split()[:2] == ["trial", "mean"] and len(table) == 4
+    code, _, err = run_cli("show", "nested", "--compare", "1", capsys=capsys)
+    assert code == 2 and "--compare: expected 0 (skip) or a number of trials ≥ 2" in err

@@ -136,7 +136,7 @@ class DaskExecutor(Executor):
         self._spared: set[Any] = set()  # running when a stop came; they finish and report
         self._context: EvaluationContext | None = None
         self._data: Future | None = None
-        self._data_source: tuple[Any, Any] | None = None
+        self._data_source: tuple[Any, ...] | None = None
         self._token = ""
         self._n_workers_asked = (-math.inf, 1)  # (when, how many)
         if isinstance(target, str):
@@ -262,13 +262,14 @@ class DaskExecutor(Executor):
     def in_flight(self) -> int:
         return len(self._futures)
 
-    def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
+    def start(self, context: EvaluationContext, X: Any, y: Any,
+              groups: Any = None) -> EvaluationContext:
         self._futures.clear()
         self._done = queue.SimpleQueue()
         self._delivered.clear()
         self._spared.clear()
         self._token = uuid.uuid4().hex[:12]
-        self._data_source = (X, y)
+        self._data_source = (X, y) if groups is None else (X, y, groups)
         self._scatter()
         assert self._data is not None
         # The cache key of the workers' prepared state names this copy of the data.

@@ -37,6 +37,7 @@ class Dataset:
     categorical_columns: tuple[str, ...] = ()
     dropped_rows: int = 0  # rows whose target was missing
     text_columns: tuple[str, ...] = ()
+    groups: np.ndarray | None = None  # the [data] groups column: used to split, never a feature
 
     @property
     def n_rows(self) -> int:
@@ -65,6 +66,8 @@ class Dataset:
         else:
             digest.update(np.ascontiguousarray(self.X).tobytes())
         digest.update(np.asarray(self.y).astype(str).astype("U").tobytes())
+        if self.groups is not None:  # other groups make other splits
+            digest.update(np.asarray(self.groups).astype(str).astype("U").tobytes())
         return digest.hexdigest()[:16]
 
 
@@ -75,7 +78,8 @@ def load_dataset(spec: DataSpec) -> Dataset:
         return stored_dataset(spec.stored_path())
     if spec.builtin:
         return load_builtin(spec.builtin)
-    return load_table(spec.csv_path(), spec.target, spec.columns, spec.preprocess)
+    return split_off_groups(load_table(spec.csv_path(), spec.target, spec.columns,
+                                       spec.preprocess), spec.groups)
 
 
 def load_builtin(name: str) -> Dataset:
@@ -177,3 +181,36 @@ def make_preprocessor(numeric: tuple[str, ...], categorical: tuple[str, ...]) ->
              list(categorical))
         )
     return ColumnTransformer(transformers)
+
+
+def split_off_groups(dataset: Dataset, column: str | None) -> Dataset:
+    """The dataset with ``column`` taken out of the features and kept as its ``groups``
+    (what group splitters and ``PredefinedSplit`` split by); unchanged for None.
+
+    Rows whose group is missing cannot be put in any group, so they are refused."""
+    if column is None:
+        return dataset
+    from dataclasses import replace
+
+    X = dataset.X
+    if not hasattr(X, "columns") or column not in X.columns:
+        columns = ", ".join(map(str, getattr(X, "columns", ())))
+        raise DataError(f"groups column {column!r} is not in {dataset.name}; its feature "
+                        f"columns are: {columns}")
+    values = X[column]
+    missing = int(values.isna().sum())
+    if missing:
+        raise DataError(f"groups column {column!r} has {missing} empty cells; every row needs "
+                        "a group to be split by")
+    if X.shape[1] < 2:
+        raise DataError(f"{dataset.name} has no feature columns besides the target and the "
+                        f"groups column {column!r}")
+    groups = values.to_numpy()
+    if groups.dtype == object:
+        groups = groups.astype(str)
+    return replace(dataset, X=X.drop(columns=[column]),
+                   numeric_columns=tuple(c for c in dataset.numeric_columns if c != column),
+                   categorical_columns=tuple(c for c in dataset.categorical_columns
+                                             if c != column),
+                   text_columns=tuple(c for c in dataset.text_columns if c != column),
+                   groups=groups)

@@ -12,6 +12,7 @@ import os
 import time
 import traceback
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -40,26 +41,29 @@ class EvaluationContext:
     train_score: bool
     allowed_packages: tuple[str, ...] = field(default=())
     # A study run from Python (hpstudio.tune) carries its objects: the estimator (cloned
-    # for every fold), the splitter (groups bound), the scorers by metric key (the
-    # ranking one first), and a token naming the run for the workers' cache.
+    # for every fold), the splitter object (groups bound), and a token naming the run for
+    # the workers' cache.
     estimator_object: Any = None
-    splitter: Any = None
-    scoring: tuple[tuple[str, Any], ...] = ()
+    splitter_object: Any = None
     token: str = ""
     pipeline: Any = None  # a hpstudio.core.pipeline.PipelinePlan; None: estimator + columns
+    splitter: str | None = None  # a splitter class (see core.splitters); None: folds/shuffle
+    splitter_params: Mapping[str, Any] = field(default_factory=dict)
+    # (metric key, scorer) pairs, the ranking one first: a scorer name, None (the
+    # estimator's own score), a MetricSpec (a scorer with arguments) or a scorer object
+    scoring: tuple[tuple[str, Any], ...] = ()
 
     @property
     def scorers(self) -> dict[str, Any]:
-        """Metric key -> scorer name (None: the estimator's own ``score``)."""
-        if self.scoring:
-            return dict(self.scoring)
-        return {SCORE: self.metric}
+        """Metric key -> scorer (see ``scoring``); ``{score: metric}`` by default."""
+        return dict(self.scoring) if self.scoring else {SCORE: self.metric}
 
     @property
     def key(self) -> tuple[Any, ...]:
         return (self.data_path, self.estimator_class, repr(sorted(self.fixed_params.items())),
                 self.numeric_columns, self.categorical_columns, self.folds, self.shuffle,
-                self.seed, self.classifier, self.token, repr(self.pipeline))
+                self.seed, self.classifier, self.token, repr(self.pipeline), self.splitter,
+                repr(sorted(self.splitter_params.items())), repr(self.scorers))
 
     @property
     def param_prefix(self) -> str:
@@ -91,6 +95,7 @@ def context_for(spec: Any, dataset: Any, estimator_class: type,
     from hpstudio.core.data import CLASSIFICATION
     from hpstudio.core.estimators import is_classifier_class
     from hpstudio.core.pipeline import plan_for
+    from hpstudio.core.scoring import scorer_entries
 
     return EvaluationContext(
         data_path="", estimator_class=spec.estimator.cls, fixed_params=dict(spec.estimator.fixed),
@@ -99,6 +104,8 @@ def context_for(spec: Any, dataset: Any, estimator_class: type,
         folds=spec.cv.folds, shuffle=spec.cv.shuffle, seed=spec.cv.seed,
         metric=spec.scoring.metric, train_score=spec.scoring.train_score,
         allowed_packages=allowed_packages, pipeline=plan_for(spec, dataset),
+        splitter=spec.cv.splitter, splitter_params=dict(spec.cv.params),
+        scoring=scorer_entries(spec.scoring),
     )
 
 
@@ -113,8 +120,9 @@ class _WorkerState:
     scorers: ClassVar[dict[str, Any]] = {}
 
 
-def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> _WorkerState:
-    """Load the study's data once per process; ``data`` (X, y) replaces reading the file.
+def prepare(context: EvaluationContext, data: tuple[Any, ...] | None = None) -> _WorkerState:
+    """Load the study's data once per process; ``data`` (X, y[, groups]) replaces reading
+    the file.
 
     Remote workers cannot read the client's files, so a cluster executor hands the data
     over in memory; the cache is keyed by ``context.key`` either way, whose ``data_path``
@@ -126,11 +134,11 @@ def prepare(context: EvaluationContext, data: tuple[Any, Any] | None = None) -> 
     if data is None:
         import joblib
 
-        X, y = joblib.load(context.data_path, mmap_mode="r")
-    else:
-        X, y = data
+        data = joblib.load(context.data_path, mmap_mode="r")
+    X, y = data[0], data[1]
+    groups = data[2] if len(data) > 2 else None
     state.X, state.y = X, y
-    state.splits = list(make_splitter(context, y).split(X, y))
+    state.splits = split_indices(context, X, y, groups)
     state.base_estimator = build_estimator(context)
     state.scorers = {}
     state.key = context.key
@@ -156,17 +164,23 @@ def set_candidate(estimator: Any, context: EvaluationContext, params: dict[str, 
     return apply_params(estimator, context.plan, params, context.allowed_packages)
 
 
-def make_splitter(context: EvaluationContext, y: Any) -> Any:
-    """The same splitter the workers use, for code that must reproduce a study's folds."""
-    if context.splitter is not None:
-        return context.splitter
-    from sklearn.model_selection import check_cv
+def make_splitter(context: EvaluationContext, y: Any, groups: Any = None) -> Any:
+    """The same splitter the workers use, for code that must reproduce a study's folds
+    (``groups``: the data's groups column, for group splitters and ``PredefinedSplit``)."""
+    if context.splitter_object is not None:
+        return context.splitter_object
+    from hpstudio.core.splitters import make_cv
 
-    cv = check_cv(context.folds, y, classifier=context.classifier)
-    if context.shuffle:
-        cv.shuffle = True
-        cv.random_state = context.seed
-    return cv
+    return make_cv(context.splitter, context.splitter_params, context.folds, context.shuffle,
+                   context.seed, y, context.classifier, groups)
+
+
+def split_indices(context: EvaluationContext, X: Any, y: Any,
+                  groups: Any = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every (train, test) split of the study, in split order."""
+    from hpstudio.core.splitters import splits_of
+
+    return splits_of(make_splitter(context, y, groups), context.splitter, X, y, groups)
 
 
 def fold_inputs(base_estimator: Any, context: EvaluationContext, params: dict[str, Any],
@@ -199,7 +213,7 @@ def _fresh(value: Any) -> Any:
 
 
 def evaluate_fold(context: EvaluationContext, task: FoldTask,
-                  data: tuple[Any, Any] | None = None) -> FoldResult:
+                  data: tuple[Any, ...] | None = None) -> FoldResult:
     """Fit and score one fold; a failure becomes a result with its error, never an exception.
 
     ``data`` is the (X, y) pair when the worker received it in memory rather than as
@@ -248,10 +262,10 @@ def _scorers(state: _WorkerState, context: EvaluationContext,
              estimator: Any) -> dict[str, Any]:
     """The study's scorers, built once per worker and study (``check_scoring`` is slow)."""
     if not state.scorers:
-        from sklearn.metrics import check_scoring
+        from hpstudio.core.scoring import build_scorer
 
-        state.scorers = {key: check_scoring(estimator, scoring=name)
-                         for key, name in context.scorers.items()}
+        state.scorers = {key: build_scorer(estimator, entry)
+                         for key, entry in context.scorers.items()}
     return state.scorers
 
 

@@ -28,8 +28,10 @@ class Executor(ABC):
     def n_workers(self) -> int: ...
 
     @abstractmethod
-    def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
-        """Ship the dataset to the workers once; return the context tasks should carry."""
+    def start(self, context: EvaluationContext, X: Any, y: Any,
+              groups: Any = None) -> EvaluationContext:
+        """Ship the dataset (and its groups column, if any) to the workers once; return the
+        context tasks should carry."""
 
     @abstractmethod
     def submit(self, task: FoldTask) -> None: ...
@@ -94,12 +96,16 @@ class LocalExecutor(Executor):
     def in_flight(self) -> int:
         return len(self._futures)
 
-    def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
+    def start(self, context: EvaluationContext, X: Any, y: Any,
+              groups: Any = None) -> EvaluationContext:
         from dataclasses import replace
 
         self._stopping_since = None
+        if self._tmpdir is not None:  # started again (nested CV): the last data goes
+            self._tmpdir.cleanup()
         self._tmpdir = tempfile.TemporaryDirectory(prefix="hpstudio-data-")
-        self._context = replace(context, data_path=dump_dataset(Path(self._tmpdir.name), X, y))
+        self._context = replace(context, data_path=dump_dataset(Path(self._tmpdir.name), X, y,
+                                                                groups))
         self._pool = self._get_pool()
         return self._context
 
@@ -190,7 +196,8 @@ class SerialExecutor(Executor):
     def __init__(self) -> None:
         self._queue: list[FoldTask] = []
         self._context: EvaluationContext | None = None
-        self._data: tuple[Any, Any] | None = None
+        self._data: tuple[Any, ...] | None = None
+        self._starts = 0
 
     @property
     def n_workers(self) -> int:
@@ -200,11 +207,15 @@ class SerialExecutor(Executor):
     def in_flight(self) -> int:
         return len(self._queue)
 
-    def start(self, context: EvaluationContext, X: Any, y: Any) -> EvaluationContext:
+    def start(self, context: EvaluationContext, X: Any, y: Any,
+              groups: Any = None) -> EvaluationContext:
         from dataclasses import replace
 
-        self._context = replace(context, data_path=f"memory://{id(X)}-{id(y)}")
-        self._data = (X, y)
+        # a count per start: arrays freed since may hand their ids to the next data
+        self._starts += 1
+        self._context = replace(context,
+                                data_path=f"memory://{id(X)}-{id(y)}-{id(self)}-{self._starts}")
+        self._data = (X, y) if groups is None else (X, y, groups)
         return self._context
 
     def submit(self, task: FoldTask) -> None:
@@ -276,10 +287,10 @@ def _exit_when_parent_ends(parent_pid: int) -> None:
     os._exit(ORPHAN_EXIT_STATUS)
 
 
-def dump_dataset(folder: Path, X: Any, y: Any) -> str:
+def dump_dataset(folder: Path, X: Any, y: Any, groups: Any = None) -> str:
     """Write the dataset once; workers memory-map it instead of receiving it per task."""
     import joblib
 
     path = folder / "dataset.joblib"
-    joblib.dump((X, y), path)
+    joblib.dump((X, y) if groups is None else (X, y, groups), path)
     return str(path)

@@ -38,10 +38,17 @@ def best_trial(trials: Sequence[TrialRecord]) -> TrialRecord | None:
                key=lambda t: (t.mean_test_score, -t.number))
 
 
-def pick_trial(trials: Sequence[TrialRecord], number: int | None) -> TrialRecord:
-    """The requested trial, or the best one; a clear error when there is none to export."""
+def pick_trial(trials: Sequence[TrialRecord], number: int | None,
+               scoring: Any = None) -> TrialRecord:
+    """The requested trial, or the best one (by the study's refit rule when ``scoring``
+    is given); a clear error when there is none to export."""
     if number is None:
-        trial = best_trial(trials)
+        if scoring is not None and getattr(scoring, "refit_rule", "best") != "best":
+            from hpstudio.core.scoring import choose_best_trial
+
+            trial = choose_best_trial(trials, scoring)
+        else:
+            trial = best_trial(trials)
         if trial is None:
             raise HpstudioError("the study has no successful trial to export yet")
         return trial

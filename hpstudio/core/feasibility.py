@@ -43,14 +43,16 @@ def check_feasible(spec: Any, dataset: Any, allowed_packages: Iterable[str] = ()
     from sklearn.model_selection import StratifiedKFold, check_cv
 
     from hpstudio.core.data import CLASSIFICATION
+    from hpstudio.core.splitters import check_study_splits
 
     folds = spec.cv.folds
     rows = int(dataset.n_rows)
-    if folds > rows:
+    if spec.cv.splitter is None and folds > rows:
         raise SpecError(f"cv.folds = {folds} but the data has only {rows} rows; "
                         f"use at most {rows} folds")
     if classifier is None:
         classifier = _is_classifier(spec, allowed_packages)
+    check_study_splits(spec, dataset, bool(classifier) and dataset.task == CLASSIFICATION)
     if classifier is None or not classifier or dataset.task != CLASSIFICATION:
         return
     y = np.asarray(dataset.y)
@@ -58,7 +60,8 @@ def check_feasible(spec: Any, dataset: Any, allowed_packages: Iterable[str] = ()
     if len(labels) < 2:
         raise SpecError(f"data: the target has a single class {_label(labels[0])}; a "
                         f"classifier ({spec.estimator.short_name}) needs at least two")
-    if isinstance(check_cv(folds, y, classifier=True), StratifiedKFold):
+    if spec.cv.splitter is None and isinstance(check_cv(folds, y, classifier=True),
+                                               StratifiedKFold):
         smallest = int(np.argmin(counts))
         members, label = int(counts[smallest]), _label(labels[smallest])
         if members < 2:

@@ -145,11 +145,15 @@ def out_of_fold_predictions(spec: Any, trial: TrialRecord,
     dataset = load_dataset(spec.data)
     context = context_for(spec, dataset, cls, allowed)
     estimator = set_candidate(build_estimator(context), context, _trial_params(trial))
-    splitter = make_splitter(context, dataset.y)
+    from hpstudio.core.splitters import split_groups
+
+    splitter = make_splitter(context, dataset.y, dataset.groups)
+    groups = split_groups(context.splitter, dataset.groups)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            y_pred = cross_val_predict(estimator, dataset.X, dataset.y, cv=splitter)
+            y_pred = cross_val_predict(estimator, dataset.X, dataset.y, cv=splitter,
+                                       groups=groups)
     except Exception as exc:  # the candidate's own fit failing is the user's to know
         raise HpstudioError(f"trial {trial.number} cannot be refitted for its predictions: "
                             f"{type(exc).__name__}: {exc}") from exc
@@ -169,7 +173,8 @@ def out_of_fold_predictions(spec: Any, trial: TrialRecord,
         trial_number=trial.number, task=task,
         row=np.arange(len(y_true), dtype=np.int64), y_true=y_true, y_pred=np.asarray(y_pred),
         estimator=spec.estimator.cls, params=dict(trial.params),
-        n_splits=int(splitter.get_n_splits(dataset.X, dataset.y)), dataset=spec.data.label,
+        n_splits=int(splitter.get_n_splits(dataset.X, dataset.y, groups)),
+        dataset=spec.data.label,
         labels=labels, notes=tuple(notes))
 
 

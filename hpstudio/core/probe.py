@@ -26,16 +26,31 @@ class PlannedWork:
     strategy: str
     candidates: float  # distinct candidates in the space; inf for continuous ranges
     trials: int
-    folds: int
+    folds: int  # splits per candidate (0: only the data can tell)
+    splitter: str | None = None  # the named splitter, None for the folds shorthand
+    outer: int | None = None  # outer folds of nested CV (each runs the whole search)
 
     @property
     def fits(self) -> int:
-        return self.trials * self.folds
+        """Fits of the search, and with nested CV of each outer fold's search and refit."""
+        search = self.trials * self.folds
+        return search if self.outer is None else search * (self.outer + 1) + self.outer
 
     def describe(self) -> str:
         """The count line of the editor, e.g. ``18 candidates × 5 folds = 90 fits``."""
-        folds = f"{self.folds} folds"
-        fits = f"{self.fits:,} fit{'s' if self.fits != 1 else ''}"
+        if self.splitter is None:
+            folds = f"{self.folds} folds"
+        elif self.folds:
+            folds = f"{self.folds} {self.splitter} split{'s' if self.folds != 1 else ''}"
+        else:
+            folds = f"the splits {self.splitter} makes of the data"
+        search = self.trials * self.folds
+        fits = f"{search:,} fit{'s' if search != 1 else ''}"
+        if not self.folds:
+            fits = "? fits until the data is loaded"
+        elif self.outer is not None:
+            fits += (f"; nested CV runs it again in {self.outer or '?'} outer folds: "
+                     f"{self.fits:,} fits")
         if self.strategy == "grid":
             if math.isfinite(self.candidates) and self.trials < self.candidates:
                 what = f"{self.trials:,} of {int(self.candidates):,} candidates"
@@ -59,8 +74,12 @@ def grid_candidates(subspaces: Sequence[SubSpace]) -> int:
     )
 
 
-def planned_work(spec: Any) -> PlannedWork:
-    """Trials and fits of a :class:`~hpstudio.core.spec.StudySpec`, safe for huge spaces."""
+def planned_work(spec: Any, dataset: Any = None) -> PlannedWork:
+    """Trials and fits of a :class:`~hpstudio.core.spec.StudySpec`, safe for huge spaces.
+
+    The splits per candidate come from the splitter (``get_n_splits``); splitters whose
+    count depends on the data (leave-one-out, groups) are counted on ``dataset`` when
+    given, and left unknown (0) otherwise."""
     search = spec.search
     if search.strategy == "grid":
         candidates: float = grid_candidates(spec.space)
@@ -69,7 +88,24 @@ def planned_work(spec: Any) -> PlannedWork:
         candidates = space_size(spec.space)
         budget = search.n_trials or 0
         trials = int(min(budget, candidates)) if math.isfinite(candidates) else budget
-    return PlannedWork(search.strategy, candidates, trials, spec.cv.folds)
+    return PlannedWork(search.strategy, candidates, trials, _splits(spec.cv, dataset),
+                       spec.cv.splitter, None if spec.cv.outer is None
+                       else _splits(spec.cv.outer, dataset))
+
+
+def _splits(cv: Any, dataset: Any) -> int:
+    from hpstudio.core.splitters import planned_splits
+
+    known = planned_splits(cv)
+    if known is not None or dataset is None:
+        return known or 0
+    from hpstudio.core.splitters import count_splits, splitter_for
+
+    try:
+        splitter = splitter_for(cv, dataset.y, False, dataset.groups)
+        return count_splits(splitter, cv.splitter, dataset.X, dataset.y, dataset.groups)
+    except (SpecError, TypeError, ValueError):
+        return 0
 
 
 def first_candidate(spec: Any) -> dict[str, Any]:
@@ -98,16 +134,19 @@ def probe_fit_seconds(spec: Any, dataset: Any, allowed_packages: Iterable[str] =
     that cannot even be fitted is worth telling the user about before the study starts. A
     study that cannot succeed on the data (more folds than rows) raises SpecError first.
     """
+    from hpstudio.core.data import split_off_groups
     from hpstudio.core.estimators import resolve_estimator_class
-    from hpstudio.core.evaluate import build_estimator, context_for, fold_inputs, make_splitter
+    from hpstudio.core.evaluate import build_estimator, context_for, fold_inputs, split_indices
     from hpstudio.core.feasibility import check_feasible
 
     if not spec.space:
         raise SpecError("space: give at least one sub-space before estimating its cost")
+    if getattr(dataset, "groups", None) is None and spec.data.groups is not None:
+        dataset = split_off_groups(dataset, spec.data.groups)  # the editor's data keeps it
     cls = resolve_estimator_class(spec.estimator.cls, allowed_packages)
     check_feasible(spec, dataset, allowed_packages)  # its reason, not the splitter's error
     context = context_for(spec, dataset, cls, tuple(allowed_packages))
-    train, test = next(iter(make_splitter(context, dataset.y).split(dataset.X, dataset.y)))
+    train, test = split_indices(context, dataset.X, dataset.y, dataset.groups)[0]
     estimator, X_train, y_train, X_test, y_test = fold_inputs(
         build_estimator(context), context, first_candidate(spec), dataset.X, dataset.y,
         train, test)

@@ -22,6 +22,7 @@ def trial_script(study: Any, trial: TrialRecord, allowed_packages: tuple[str, ..
     from hpstudio.core.describe import PythonWriter
     from hpstudio.core.evaluate import build_estimator, context_for, set_candidate
     from hpstudio.core.pipeline import resolve_class
+    from hpstudio.core.splitters import describe
 
     spec = study.study_spec("write a runnable snippet")
     cls = resolve_class(spec.estimator.cls, allowed_packages, "estimator.class")
@@ -34,11 +35,11 @@ def trial_script(study: Any, trial: TrialRecord, allowed_packages: tuple[str, ..
         {"check_cv", "cross_val_score"})
     body = _data_lines(spec, dataset, writer)
     body += ["", *_model_lines(model, writer)]
-    body += ["", *_score_lines(spec, trial, dataset)]
+    body += ["", *_score_lines(spec, trial, dataset, writer)]
     metric = spec.scoring.label
     header = [
         f'"""Trial {trial.number} of hpstudio study #{study.id} {study.name!r}: '
-        f'{metric} = {trial.mean_test_score:.6g} ({spec.cv.folds}-fold CV).',
+        f'{metric} = {trial.mean_test_score:.6g} ({describe(spec.cv)}).',
         "",
         "Builds the pipeline with the trial's parameters, loads the data as the study did and",
         'prints the cross-validated score, which matches the study\'s."""',
@@ -90,6 +91,8 @@ def _data_lines(spec: Any, dataset: Any, writer: Any) -> list[str]:
                   f"y = data.pop({data.target!r})"]
     else:
         lines += ["y = None  # no target: each candidate is scored by its estimator's score"]
+    if getattr(data, "groups", None):
+        lines.append(f"groups = data.pop({data.groups!r})  # used to split, not a feature")
     kept = list(dataset.X.columns)
     lines.append(f"X = data[{kept!r}].copy()")
     for column in getattr(dataset, "text_columns", ()):
@@ -124,15 +127,57 @@ def _model_lines(model: Any, writer: Any) -> list[str]:
     return lines
 
 
-def _score_lines(spec: Any, trial: TrialRecord, dataset: Any) -> list[str]:
-    folds = spec.cv.folds
-    lines = ["# scikit-learn's rule for cv=k: stratified folds for a classifier, k-fold otherwise",
-             f"cv = check_cv({folds}, y, classifier=is_classifier(model))"]
-    if spec.cv.shuffle:
-        lines.append(f"cv.shuffle, cv.random_state = True, {spec.cv.seed!r}")
-    scoring = f", scoring={spec.scoring.metric!r}" if spec.scoring.metric else ""
+def _score_lines(spec: Any, trial: TrialRecord, dataset: Any, writer: Any) -> list[str]:
+    if spec.cv.splitter:
+        lines = [f"cv = {_splitter_source(spec, dataset, writer)}"]
+    else:
+        lines = ["# scikit-learn's rule for cv=k: stratified folds for a classifier, k-fold "
+                 "otherwise",
+                 f"cv = check_cv({spec.cv.folds}, y, classifier=is_classifier(model))"]
+        if spec.cv.shuffle:
+            lines.append(f"cv.shuffle, cv.random_state = True, {spec.cv.seed!r}")
+    scoring = _scorer_source(spec, writer)
     target = ", y" if dataset.y is not None else ""
-    lines += [f"scores = cross_val_score(model, X{target}, cv=cv{scoring})",
+    groups = ", groups=groups" if getattr(spec.data, "groups", None) else ""
+    lines += [f"scores = cross_val_score(model, X{target}{groups}, cv=cv"
+              f"{', scoring=' + scoring if scoring else ''})",
               f'print(f"{spec.scoring.label} = {{scores.mean():.10g}} '
               f'(the study scored {trial.mean_test_score:.6g})")']
     return lines
+
+
+def _splitter_source(spec: Any, dataset: Any, writer: Any) -> str:
+    """The study's splitter as the source that builds it."""
+    from hpstudio.core.estimators import is_classifier_class
+    from hpstudio.core.pipeline import resolve_class
+    from hpstudio.core.splitters import make_cv
+
+    classifier = is_classifier_class(resolve_class(spec.estimator.cls, (), "estimator.class"))
+    splitter = make_cv(spec.cv.splitter, spec.cv.params, spec.cv.folds, spec.cv.shuffle,
+                       spec.cv.seed, dataset.y, classifier, dataset.groups)
+    return writer.expression(splitter)
+
+
+def _scorer_source(spec: Any, writer: Any) -> str:
+    """The ranking metric as cross_val_score's ``scoring`` ("" for the estimator's own)."""
+    from hpstudio.core.scoring import MetricSpec, refit_key, scorer_entries
+
+    entries = dict(scorer_entries(spec.scoring))
+    entry = entries.get(refit_key(spec.scoring))
+    if entry is None:
+        return ""
+    if not isinstance(entry, MetricSpec):
+        return repr(entry)
+    from hpstudio.core.scoring import build_scorer
+
+    scorer = build_scorer(None, entry)
+    func = scorer._score_func
+    arguments = [writer.name_of(func), *(f"{k}={writer.expression(v)}"
+                                         for k, v in scorer._kwargs.items())]
+    if scorer._sign < 0:
+        arguments.append("greater_is_better=False")
+    response = getattr(scorer, "_response_method", "predict")
+    if response != "predict":
+        arguments.append(f"response_method={response!r}")
+    writer.imports.setdefault("sklearn.metrics", set()).add("make_scorer")
+    return f"make_scorer({', '.join(arguments)})"

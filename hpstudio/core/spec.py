@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hpstudio.core import scoring as _scoring
+from hpstudio.core import splitters as _splitters
 from hpstudio.core.errors import SpecError
 from hpstudio.core.space import (
     MAX_GRID_CANDIDATES,
@@ -64,6 +66,7 @@ class DataSpec:
     columns: Mapping[str, str] = field(default_factory=dict)  # column -> one of COLUMN_TYPES
     preprocess: bool = True  # a data file's columns go through the built-in preprocessing
     stored: str | None = None  # data kept by the Python API beside the history (its key)
+    groups: str | None = None  # a column used only to split (group splitters), never a feature
 
     @property
     def label(self) -> str:
@@ -119,15 +122,31 @@ class CVSpec:
     folds: int = 5
     shuffle: bool = False
     seed: int | None = None
+    splitter: str | None = None  # a splitter class of sklearn.model_selection, or "holdout"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    outer: CVSpec | None = None  # nested CV: the whole search runs in each outer fold
+
+    def __hash__(self) -> int:  # params is a dict: hash what the spec says
+        return hash(repr(self))
 
 
 @dataclass(frozen=True)
 class ScoringSpec:
     metric: str | None = None  # None: the estimator's own score (accuracy / r2)
     train_score: bool = False
+    metrics: tuple[str | _scoring.MetricSpec, ...] = ()  # several, or one with arguments
+    refit: str | None = None  # the metric that picks the best (several metrics)
+    refit_rule: str = "best"  # or "simplest": within one std of the best, by complexity
+    complexity: str | None = None  # the parameter that orders candidates by complexity
+    simpler: str = "lower"  # "lower" or "higher" values of `complexity` are simpler
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
 
     @property
     def label(self) -> str:
+        if self.metrics:
+            return _scoring.scoring_label(self)
         return self.metric or "score"
 
 
@@ -202,7 +221,7 @@ class StudySpec:
                 raise SpecError(f"missing [{required}] section")
         estimator = _parse_estimator(raw["estimator"])
         steps = _parse_steps(raw.get("steps", []), estimator)
-        return cls(
+        spec = cls(
             name=name,
             data=_parse_data(raw["data"], base_dir),
             estimator=estimator,
@@ -212,10 +231,13 @@ class StudySpec:
             search=_parse_search(raw.get("search", {})),
             steps=steps,
         )
+        _splitters.check_groups_given(spec.cv, spec.data.groups, spec.data.builtin is not None)
+        _scoring.check_rule(spec.scoring.refit_rule, spec.scoring.complexity, spec.param_names)
+        return spec
 
     # ----- writing -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k in ("builtin", "csv", "target", "stored")
+        data = {k: v for k in ("builtin", "csv", "target", "groups", "stored")
                 if (v := getattr(self.data, k)) is not None}
         if self.data.columns:
             data["columns"] = dict(self.data.columns)
@@ -230,10 +252,8 @@ class StudySpec:
             "data": data,
             "estimator": estimator,
             "space": [{n: dimension_to_raw(d) for n, d in sub.items()} for sub in self.space],
-            "cv": _drop_none({"folds": self.cv.folds, "shuffle": self.cv.shuffle,
-                              "seed": self.cv.seed}),
-            "scoring": _drop_none({"metric": self.scoring.metric,
-                                   "train_score": self.scoring.train_score}),
+            "cv": _cv_to_dict(self.cv),
+            "scoring": _scoring_to_dict(self.scoring),
             "search": _drop_none(self.search.__dict__.copy()),
         }
         if self.steps:
@@ -301,17 +321,19 @@ class StudySpec:
 
         self.check()
         cls = check_pipeline(self, allowed_packages)
-        if self.scoring.metric is not None:
-            from sklearn.metrics import get_scorer_names
-
-            names = set(get_scorer_names())
-            if self.scoring.metric not in names:
-                raise SpecError(
-                    f"scoring.metric: unknown scorer {self.scoring.metric!r}"
-                    f"{_did_you_mean(self.scoring.metric, names)}; any name from "
-                    "sklearn.metrics.get_scorer_names() is allowed"
-                )
+        _scoring.check_metrics(self.scoring)
+        _splitters.check_values(self.cv)
         return cls
+
+
+def check_evaluation(spec: StudySpec) -> None:
+    """The parser's rules for splitting and scoring, for a spec built in code or by the
+    editor (names and values of the splitter, groups given when needed, metrics, the
+    refit rule's parameter); a SpecError names the key."""
+    raw = spec.to_dict()
+    cv, scoring = _parse_cv(raw["cv"]), _parse_scoring(raw["scoring"])
+    _splitters.check_groups_given(cv, spec.data.groups, spec.data.builtin is not None)
+    _scoring.check_rule(scoring.refit_rule, scoring.complexity, spec.param_names)
 
 
 # ----- section parsers -----------------------------------------------------------------
@@ -331,12 +353,24 @@ def _parse_name(name: Any) -> str:
 def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
     _expect_type("data", raw, Mapping)
     _no_unknown_keys("data", raw, {"builtin", "csv", "target", "columns", "preprocess",
-                                   "stored"})
+                                   "stored", "groups"})
     builtin, csv, target = raw.get("builtin"), raw.get("csv"), raw.get("target")
     if raw.get("stored") is not None:
         from hpstudio.core.datastore import parse_stored_key
 
         return parse_stored_key(raw, base_dir)
+    groups = raw.get("groups")
+    if groups is not None:
+        _expect_type("data.groups", groups, str)
+        _check_text("data.groups", groups)
+        if not groups:
+            raise SpecError("data.groups: empty; give the column to split by, or leave it out")
+        if builtin is not None:
+            raise SpecError("data.groups: a bundled dataset has no named columns to split by; "
+                            "use a data file with a groups column")
+        if groups == target:
+            raise SpecError(f"data.groups: {groups!r} is the target column; give another "
+                            "column to split by")
     if (builtin is None) == (csv is None):
         raise SpecError("data: give exactly one of `builtin` (a bundled dataset) or `csv` (a file)")
     if builtin is not None:
@@ -372,7 +406,7 @@ def _parse_data(raw: Any, base_dir: str | Path | None) -> DataSpec:
                 raise SpecError(f"data.columns.{_label(column)}: a {kind} column needs the "
                                 "built-in preprocessing; set preprocess = true or drop it")
     return DataSpec(builtin, csv, target, str(base_dir) if base_dir else None, columns,
-                    preprocess)
+                    preprocess, groups=groups)
 
 
 def _parse_columns(raw: Any, target: str | None) -> dict[str, str]:
@@ -533,25 +567,82 @@ def dimension_to_raw(dim: Dimension) -> Any:
     return raw
 
 
-def _parse_cv(raw: Any) -> CVSpec:
-    _expect_type("cv", raw, Mapping)
-    _no_unknown_keys("cv", raw, {"folds", "shuffle", "seed"})
+def _parse_cv(raw: Any, key: str = "cv") -> CVSpec:
+    _expect_type(key, raw, Mapping)
+    allowed = {"folds", "shuffle", "seed", "splitter", "params"}
+    _no_unknown_keys(key, raw, allowed if key != "cv" else allowed | {"outer"})
     folds = raw.get("folds", 5)
-    _expect_int("cv.folds", folds, 2, MAX_FOLDS, "the most folds allowed; 5 or 10 is usual")
+    _expect_int(f"{key}.folds", folds, 2, MAX_FOLDS, "the most folds allowed; 5 or 10 is usual")
     shuffle = raw.get("shuffle", False)
-    _expect_type("cv.shuffle", shuffle, bool)
+    _expect_type(f"{key}.shuffle", shuffle, bool)
     seed = raw.get("seed")
     if seed is not None:
-        _expect_int("cv.seed", seed, 0, MAX_SEED, _SEED_LIMIT)
-    return CVSpec(folds, shuffle, seed)
+        _expect_int(f"{key}.seed", seed, 0, MAX_SEED, _SEED_LIMIT)
+    splitter, params = raw.get("splitter"), raw.get("params")
+    if splitter is None and params is not None:
+        raise SpecError(f"{key}.params: parameters of which splitter? Add splitter = \"KFold\" "
+                        "(or another splitter of sklearn.model_selection)")
+    if splitter is not None:
+        _expect_type(f"{key}.splitter", splitter, str)
+        for shorthand in ("folds", "shuffle", "seed"):
+            if shorthand in raw:
+                raise SpecError(f"{key}.{shorthand}: give either `splitter` with its `params` or "
+                                "the shorthand folds / shuffle / seed, not both")
+        params = {} if params is None else params
+        _expect_type(f"{key}.params", params, Mapping)
+        _check_names(f"{key}.params", params)
+        params = {name: _decode(f"{key}.params.{_label(name)}", value)
+                  for name, value in params.items()}
+        _splitters.check_names(key, splitter, params)
+    outer = raw.get("outer")
+    return CVSpec(folds, shuffle, seed, splitter, params or {},
+                  None if outer is None else _parse_cv(outer, f"{key}.outer"))
+
+
+def _cv_to_dict(cv: CVSpec) -> dict[str, Any]:
+    if cv.splitter is None:
+        out = _drop_none({"folds": cv.folds, "shuffle": cv.shuffle, "seed": cv.seed})
+    else:
+        out = {"splitter": cv.splitter}
+        if cv.params:
+            out["params"] = _encode(cv.params)
+    if cv.outer is not None:
+        out["outer"] = _cv_to_dict(cv.outer)
+    return out
 
 
 def _parse_scoring(raw: Any) -> ScoringSpec:
     if isinstance(raw, str):
         raw = {"metric": raw}
     _expect_type("scoring", raw, Mapping)
-    _no_unknown_keys("scoring", raw, {"metric", "train_score"})
+    _no_unknown_keys("scoring", raw, {"metric", "train_score", "metrics", "refit", "refit_rule",
+                                      "complexity", "simpler"})
     metric = raw.get("metric")
+    metrics: tuple[Any, ...] = ()
+    if isinstance(metric, Mapping):  # one scorer with arguments
+        metrics, metric = (_scoring.parse_metric("scoring.metric", metric, _decode),), None
+    if raw.get("metrics") is not None:
+        if "metric" in raw:
+            raise SpecError("scoring: give `metric` (one) or `metrics` (a list), not both")
+        listed = raw["metrics"]
+        if not isinstance(listed, list | tuple) or not listed:
+            raise SpecError("scoring.metrics: give a list of scorer names, e.g. "
+                            "metrics = [\"roc_auc\", \"accuracy\"]")
+        metrics = tuple(_scoring.parse_metric(f"scoring.metrics[{i}]", entry, _decode)
+                        for i, entry in enumerate(listed))
+    refit = raw.get("refit")
+    if refit is not None:
+        _expect_type("scoring.refit", refit, str)
+    _scoring.check_entries(metrics, refit, metric)
+    if len(metrics) <= 1:
+        refit = None  # one metric ranks the trials
+    rule = raw.get("refit_rule", "best")
+    _expect_choice("scoring.refit_rule", rule, _scoring.REFIT_RULES)
+    complexity = raw.get("complexity")
+    if complexity is not None:
+        _expect_type("scoring.complexity", complexity, str)
+    simpler = raw.get("simpler", "lower")
+    _expect_choice("scoring.simpler", simpler, _scoring.SIMPLER)
     if metric is not None:
         _expect_type("scoring.metric", metric, str)
         _check_text("scoring.metric", metric)
@@ -560,7 +651,23 @@ def _parse_scoring(raw: Any) -> ScoringSpec:
                             "or leave the key out for the estimator's own score")
     train = raw.get("train_score", False)
     _expect_type("scoring.train_score", train, bool)
-    return ScoringSpec(metric, train)
+    return ScoringSpec(metric, train, metrics, refit, rule, complexity, simpler)
+
+
+def _scoring_to_dict(scoring: ScoringSpec) -> dict[str, Any]:
+    out = _drop_none({"metric": scoring.metric, "train_score": scoring.train_score})
+    if scoring.metrics:
+        out["metrics"] = [m if isinstance(m, str) else _encode(m.to_raw())
+                          for m in scoring.metrics]
+    if scoring.refit is not None:
+        out["refit"] = scoring.refit
+    if scoring.refit_rule != "best":
+        out["refit_rule"] = scoring.refit_rule
+    if scoring.complexity is not None:
+        out["complexity"] = scoring.complexity
+    if scoring.simpler != "lower":
+        out["simpler"] = scoring.simpler
+    return out
 
 
 _SEED_LIMIT = "the largest seed NumPy accepts"

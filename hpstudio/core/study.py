@@ -16,7 +16,13 @@ from typing import Any
 
 from hpstudio.core.data import Dataset, load_dataset
 from hpstudio.core.errors import DataError, HpstudioError, StoreError
-from hpstudio.core.evaluate import EvaluationContext, FoldTask, context_for, make_splitter
+from hpstudio.core.evaluate import (
+    EvaluationContext,
+    FoldTask,
+    context_for,
+    make_splitter,
+    split_indices,
+)
 from hpstudio.core.events import (
     StudyEnded,
     StudyEvent,
@@ -79,6 +85,7 @@ class _Progress:
     in_progress: dict[tuple[int, int], Candidate] = field(default_factory=dict)
     warned: set[str] = field(default_factory=set)  # warning texts already logged
     folds: dict[tuple[int, int], dict[int, FoldResult]] = field(default_factory=dict)
+    refit: str = SCORE  # the key of the metric that ranks trials
 
     def record(self, trial: TrialRecord) -> None:
         if trial.ok:
@@ -186,8 +193,10 @@ class StudyRunner:
     def _run(self, study_id: int, spec: StudySpec, dataset: Dataset,
              context: EvaluationContext, n_splits: int, resumed: bool,
              previous_elapsed: float, owner: str) -> StudyOutcome:
+        from hpstudio.core.scoring import refit_key
+
         started = time.time()
-        progress = _Progress()
+        progress = _Progress(refit=refit_key(spec.scoring))
         finished = self.store.load_trials(study_id)
         for trial in finished:
             progress.record(trial)
@@ -202,9 +211,15 @@ class StudyRunner:
             self._log(f"scikit-learn warns about the splits: {text}", "warning")
         status, reason = StudyStatus.FAILED, "ended unexpectedly"
         try:
-            self.executor.start(context, dataset.X, dataset.y)
+            self.executor.start(context, dataset.X, dataset.y, dataset.groups)
             status, reason = self._loop(study_id, spec, strategy, progress, started,
                                         previous_elapsed, n_splits)
+            if status is StudyStatus.FINISHED and spec.cv.outer is not None:
+                from hpstudio.core.nested import run_nested_for_study
+
+                status, reason = run_nested_for_study(
+                    self.store, study_id, spec, dataset, context, self.executor,
+                    should_stop=self._stop.is_set, log=self._log, reason=reason)
         except KeyboardInterrupt:
             status, reason = StudyStatus.STOPPED, "interrupted (Ctrl+C)"
             raise
@@ -314,7 +329,7 @@ class StudyRunner:
         del progress.folds[key]
         if pruned:
             self.executor.cancel_trial(candidate.number, candidate.rung)
-        return make_trial(study_id, candidate, done, pruned=pruned)
+        return make_trial(study_id, candidate, done, pruned=pruned, refit=progress.refit)
 
     def _hear_warnings(self, result: FoldResult, progress: _Progress) -> None:
         """Log what the estimator warned about, each text once per study."""
@@ -419,8 +434,10 @@ def make_trial(study_id: int, candidate: Candidate, folds: list[FoldResult], *,
 def count_splits(context: EvaluationContext, dataset: Dataset) -> int:
     """How many splits the study's splitter makes of this data (every progress figure,
     ETA and cost preview counts them)."""
-    splitter = make_splitter(context, dataset.y)
-    return int(splitter.get_n_splits(dataset.X, dataset.y))
+    from hpstudio.core.splitters import count_splits as splits_of_data
+
+    splitter = make_splitter(context, dataset.y, dataset.groups)
+    return splits_of_data(splitter, context.splitter, dataset.X, dataset.y, dataset.groups)
 
 
 def split_warnings(context: EvaluationContext, dataset: Dataset) -> tuple[str, ...]:
@@ -432,8 +449,7 @@ def split_warnings(context: EvaluationContext, dataset: Dataset) -> tuple[str, .
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for _ in make_splitter(context, dataset.y).split(dataset.X, dataset.y):
-            pass
+        split_indices(context, dataset.X, dataset.y, dataset.groups)
     return warning_texts(caught)
 
 

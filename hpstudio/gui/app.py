@@ -251,9 +251,17 @@ def _save_screenshot(window: Any, path: Path, tab: str | None,
             return True
         return not editor.data_panel.is_loading() and editor.space_editor.parameters_known()
 
+    statistics = (getattr(window, "statistics", None)
+                  if (tab or "").lower() == "statistics" else None)
+
     def answers_settled() -> bool:
-        """The Answers dock shows its trial's refitted predictions (or why there are none)."""
-        return answers is None or answers.settled or time.monotonic() > answers_deadline
+        """The Answers dock shows its trial's refitted predictions (or why there are none);
+        the Statistics dock its comparison and nested CV."""
+        if time.monotonic() > answers_deadline:
+            return True
+        shown = plots.current_plot() if plots is not None else None
+        return (answers is None or answers.settled) and (
+            statistics is None or statistics.settled) and not getattr(shown, "busy", False)
 
     def grab_when_settled() -> None:
         if (editor_settled() or time.monotonic() > deadline) and answers_settled():

@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.last_run: RunResult | None = None
         self.plots: PlotsPanel | None = None  # built by finish_setup
         self.answers: AnswersPanel | None = None  # built by finish_setup
+        self.statistics: Any = None  # the Statistics dock's panel, built by finish_setup
         self._store: Any = None  # HistoryStore for reading, on the GUI thread, opened lazily
         self._viewing_stored = False
         self._resumable_id: int | None = None  # the shown study, if it was stopped or failed
@@ -417,6 +418,7 @@ class MainWindow(QMainWindow):
         self.plots_dock.setWidget(plots)
         self._plots_placeholder.deleteLater()
         self._install_answers()
+        self._install_statistics()
         from hpstudio.gui.history import install_history
 
         install_history(self)
@@ -451,6 +453,26 @@ class MainWindow(QMainWindow):
             toggle = self.answers_dock.toggleViewAction()
             toggle.setShortcut(QKeySequence("Ctrl+4"))
             view_menu.addAction(toggle)
+
+    def _install_statistics(self) -> None:
+        """The Statistics dock: is the best really better, and the nested CV estimate."""
+        from hpstudio.gui.widgets.evaluation_panel import EvaluationPanel
+
+        self.statistics = EvaluationPanel(self.session, self._statistics_source,
+                                          lambda: self.allowed_packages)
+        self.statistics_dock = self._dock("statisticsDock", "Statistics", self.statistics,
+                                          Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.plots_dock, self.statistics_dock)
+        self.statistics_dock.visibilityChanged.connect(self.statistics.set_on_screen)
+        self.studyStored.connect(lambda _study_id: self.statistics.refresh())
+        self.editor_dock.raise_()
+
+    def _statistics_source(self) -> tuple[Any, int] | None:
+        if self.current_study_id is None:
+            return None
+        from hpstudio.core.storage import HistoryStore
+
+        return HistoryStore(self.db_path, transient=True), self.current_study_id
 
     def _answers_spec(self) -> tuple[StudySpec, str | None]:
         """The shown study's spec and stored data fingerprint, for its trials' answers: a
@@ -876,10 +898,13 @@ class MainWindow(QMainWindow):
         if name.strip().lower() == "answers" and self.answers is not None:
             self.answers_dock.raise_()
             return True
+        if name.strip().lower() == "statistics" and self.statistics is not None:
+            self.statistics_dock.raise_()
+            return True
         try:
             self.plots.show_plot(name.strip().lower())
         except KeyError:
-            tabs = ", ".join([*getattr(self.plots, "plots", {}), "answers"])
+            tabs = ", ".join([*getattr(self.plots, "plots", {}), "answers", "statistics"])
             self.show_error("Unknown plot", f"no plot tab {name!r}; choose one of {tabs}",
                             warning=True)
             return False
@@ -1029,8 +1054,11 @@ class MainWindow(QMainWindow):
 
     # ----- helpers ------------------------------------------------------------------------
     def _clear_results(self, spec: StudySpec) -> None:
+        from hpstudio.core.scoring import metric_keys, refit_key
+
         self.session.clear(param_names=spec.param_names, metric=spec.scoring.label,
-                           log_params=_log_params(spec))
+                           log_params=_log_params(spec), metrics=metric_keys(spec.scoring),
+                           refit=refit_key(spec.scoring))
         self.trial_proxy.set_number_filter(None)
         self._fit_columns()
         self.details.show_trial(None)

@@ -104,6 +104,7 @@ class TrialTableModel(QAbstractTableModel):
         self._filter: frozenset[int] | None = None
         self.session.reset.connect(self._on_reset)
         self.session.appended.connect(self._on_appended)
+        self.session.metricChanged.connect(self._on_reset)
         self._on_reset()
 
     # ----- driving a model of its own ------------------------------------------------------
@@ -126,7 +127,7 @@ class TrialTableModel(QAbstractTableModel):
     # ----- following the session -------------------------------------------------------------
     def _on_reset(self) -> None:
         self.beginResetModel()
-        self._table = self.session.table
+        self._table = self.session.view
         self._rows = len(self._table)
         self._params = list(self.session.param_names)
         if self._rows and not self._params:
@@ -177,7 +178,7 @@ class TrialTableModel(QAbstractTableModel):
 
     @property
     def metric(self) -> str:
-        return self.session.metric
+        return self.session.shown_label
 
     def trials(self) -> list[TrialRecord]:
         """All trials in arrival order (reads a reopened study's records whole)."""

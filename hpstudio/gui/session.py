@@ -10,9 +10,11 @@ updates only the rows that were added.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from hpstudio.core.metric_view import view_of
 from hpstudio.core.records import SCORE, TrialRecord
 from hpstudio.core.trials import TrialTable
 
@@ -29,12 +31,14 @@ class StudySession(QObject):
 
     reset = Signal()
     appended = Signal(int, int)
+    metricChanged = Signal()  # the views now show another of the study's metrics
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.table = TrialTable()
         self.param_names: list[str] = []  # the spec's parameters first, in spec order
         self.metric = SCORE  # the label of the ranking metric, for titles and headers
+        self.shown_metric: str | None = None  # the metric the views show (None: the ranking one)
         self._pending: list[TrialRecord] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -51,7 +55,30 @@ class StudySession(QObject):
         self.param_names = list(dict.fromkeys(param_names))
         if metric is not None:
             self.metric = metric
+        if self.shown_metric not in table.metrics:
+            self.shown_metric = None
         self.reset.emit()
+
+    # ----- which metric the views show -------------------------------------------------
+    @property
+    def view(self) -> Any:
+        """The table as the views read it: through the shown metric (see ``MetricView``)."""
+        return view_of(self.table, self.shown_metric)
+
+    @property
+    def shown_label(self) -> str:
+        """The shown metric's name, for titles and headers."""
+        shown = self.shown_metric
+        return self.metric if shown is None or shown == self.table.refit else shown
+
+    def set_shown_metric(self, metric: str | None) -> None:
+        """Show ``metric`` (a key of the study's metrics; None: the ranking one)."""
+        metric = None if metric == self.table.refit else metric
+        if metric is not None and metric not in self.table.metrics:
+            raise ValueError(f"the study has no metric {metric!r}")
+        if metric != self.shown_metric:
+            self.shown_metric = metric
+            self.metricChanged.emit()
 
     def show_trials(self, trials: Sequence[TrialRecord] | TrialTable, *,
                     param_names: Iterable[str] = (), metric: str | None = None,

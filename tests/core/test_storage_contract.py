@@ -298,6 +298,24 @@ def test_deleting_a_study_removes_its_trials(repo):
     assert [s.id for s in repo.list_studies()] == [kept]
 
 
+def test_a_nested_cv_result_is_kept_replaced_and_deleted_with_its_study(factory):
+    repo = factory()
+    study, other = new_study(repo), new_study(repo)
+    assert repo.load_nested(study) is None
+    result = {"outer": "KFold(n_splits=3)", "folds": [
+        {"index": 0, "params": {"C": 1}, "trial": 2, "inner_score": 0.9512345678901234,
+         "test_scores": {"score": 0.93}, "n_train": 100, "n_test": 50, "n_trials": 4,
+         "error": None}]}
+    repo.save_nested(study, result)
+    assert factory().load_nested(study) == result  # another connection reads it
+    assert repo.load_nested(other) is None
+    replaced = {**result, "outer": "KFold(n_splits=4)"}
+    repo.save_nested(study, replaced)
+    assert repo.load_nested(study) == replaced
+    repo.delete_study(study)
+    assert repo.load_nested(study) is None
+
+
 # ----- who runs a study ------------------------------------------------------------------
 
 

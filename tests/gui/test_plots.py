@@ -20,12 +20,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6 import QtCore
 
-from hpstudio.core.analysis import (
-    compute_importances,
-    parameter_groups,
-    variance_explained,
-    within_one_standard_error,
-)
+from hpstudio.core.analysis import within_one_standard_error
 from hpstudio.core.records import FoldResult, TrialRecord, TrialState
 from hpstudio.core.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 from hpstudio.core.trials import TrialTable
@@ -345,87 +340,6 @@ def test_contour_prebins_large_studies(qtbot) -> None:
     kept, best = _prebin(pts, cols.test)
     assert len(kept) <= PREBIN * PREBIN and best.max() == pytest.approx(scores.max())
     c.deleteLater()
-
-
-# -- importance -------------------------------------------------------------------------
-
-
-def test_compute_importances_finds_the_parameter_that_matters() -> None:
-    rng = np.random.default_rng(1)
-    trials = []
-    for i in range(120):
-        a, b, k = float(rng.uniform(0, 1)), float(10 ** rng.uniform(-3, 3)), "pq"[i % 2]
-        s = 3 * a  # only "a" drives the score
-        trials.append(make_trial(i, {"a": a, "b": b, "k": k}, (s, s + 0.001)))
-    imp = compute_importances(trials, log_params={"b"})
-    assert set(imp) == {"a", "b", "k"}
-    assert imp["a"] > 0.9 and imp["b"] < 0.05 and imp["k"] < 0.05
-
-
-def test_variance_explained_is_the_anova_omega_squared() -> None:
-    groups = np.array([0, 0, 1, 1, 2, 2])
-    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-    # by hand: SS_total 17.5, SS_between 2 * (2^2 + 0 + 2^2) = 16, MS_within 1.5 / 3
-    assert variance_explained(groups, y) == pytest.approx((16 - 2 * 0.5) / (17.5 + 0.5))
-    assert variance_explained(np.zeros(6, dtype=np.int64), y) == 0.0  # one group
-    assert variance_explained(groups, np.full(6, 0.7)) == 0.0  # a constant score
-
-
-def test_variance_explained_does_not_credit_noise() -> None:
-    rng = np.random.default_rng(7)
-    x, y = rng.uniform(size=30), rng.normal(size=30)  # the score ignores x
-    groups = parameter_groups(x)
-    assert len(np.unique(groups)) == 10
-    centred = y - y.mean()
-    means = np.array([centred[groups == g].mean() for g in range(10)])
-    counts = np.bincount(groups)
-    plain_ratio = (counts * means**2).sum() / (centred @ centred)
-    assert plain_ratio > 0.2  # what ten groups of three explain by chance alone
-    assert variance_explained(groups, y) < 0.05
-
-
-def test_parameter_groups_by_value_or_by_equal_runs() -> None:
-    grid = np.array([1.0, 5.0, 1.0, np.nan, 5.0, 2.0])  # nan: another sub-space
-    assert parameter_groups(grid).tolist() == [0, 2, 0, 3, 2, 1]
-    continuous = np.linspace(0.0, 1.0, 100)[::-1]
-    groups = parameter_groups(continuous, bins=4)
-    assert np.bincount(groups).tolist() == [25, 25, 25, 25]
-    assert groups[0] == 3 and groups[-1] == 0  # ordered by value
-
-
-def test_importance_plot_draws_bars_and_follows_a_live_study(panel, qtbot) -> None:
-    trials = [make_trial(i, {"a": float(i % 7), "b": float(i % 3)}, (float(i % 7),) * 2)
-              for i in range(40)]
-    panel.show()
-    qtbot.waitExposed(panel)
-    panel.set_study(trials)
-    imp = panel.show_plot("importance")
-    values = imp.importances()
-    assert values == compute_importances(trials)
-    assert max(values, key=values.get) == "a"
-    assert np.allclose(sorted(imp.bars.opts["width"]), sorted(values.values()))
-    assert imp.info.text().startswith("40 complete trials · a alone explains")
-    more = [make_trial(i, {"a": float(i % 7), "b": float(i % 3)}, (float(i % 3),) * 2)
-            for i in range(40, 400)]
-    panel.append_trials(more)
-    qtbot.waitUntil(lambda: imp.info.text().startswith("400 complete"), timeout=5_000)
-    values = imp.importances()
-    assert values == compute_importances(trials + more)
-    assert max(values, key=values.get) == "b"  # b drives the newer trials
-
-
-def test_importance_of_a_big_study_uses_every_trial(panel) -> None:
-    trials = synthetic_trials(5000, n_params=4)
-    panel.set_study(trials, SYNTHETIC_LOG_PARAMS)
-    imp = panel.show_plot("importance")
-    values = imp.importances()
-    assert values == compute_importances(trials, SYNTHETIC_LOG_PARAMS)
-    complete = sum(t.ok for t in trials)
-    assert imp.info.text().startswith(f"{complete} complete trials")
-    # the synthetic score depends on C, gamma and kernel, not on max_iter
-    assert min(values, key=values.get) == "max_iter" and values["max_iter"] < 0.01
-    panel.set_study([make_trial(i, {"z": float(i)}, (i / 10,) * 2) for i in range(12)])
-    assert set(imp.importances()) == {"z"}  # a new study replaces the bars
 
 
 # -- overfitting ------------------------------------------------------------------------

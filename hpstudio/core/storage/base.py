@@ -142,12 +142,14 @@ def new_study_from_spec(spec: dict[str, Any], *, base_dir: str | None, n_total: 
                         n_splits: int | None = None, origin: StudyOrigin = StudyOrigin.SPEC,
                         owner: str | None = None) -> NewStudy:
     """The NewStudy of a spec dict (what `hpstudio run` and the app create)."""
-    scoring = spec.get("scoring", {})
+    from hpstudio.core.scoring import keys_of_raw
+
+    metrics, refit, label = keys_of_raw(spec.get("scoring", {}))
     return NewStudy(
         name=spec["name"], spec=spec, origin=origin, base_dir=base_dir, n_total=n_total,
         data_fingerprint=data_fingerprint, dataset=dataset,
         strategy=spec.get("search", {}).get("strategy", "grid"),
-        estimator=spec["estimator"]["class"], metric=scoring.get("metric") or SCORE,
+        estimator=spec["estimator"]["class"], metric=label, metrics=metrics, refit=refit,
         n_splits=n_splits, owner=owner)
 
 
@@ -258,6 +260,15 @@ class HistoryRepository(ABC):
 
     @abstractmethod
     def count_states(self, study_id: int) -> dict[TrialState, int]: ...
+
+    # ----- nested cross-validation ---------------------------------------------------------
+    def save_nested(self, study_id: int, result: dict[str, Any]) -> None:
+        """Store the study's nested CV result (a JSON-able dict), replacing any earlier one."""
+        raise StoreError(f"{type(self).__name__} cannot hold nested CV results")
+
+    def load_nested(self, study_id: int) -> dict[str, Any] | None:
+        """The study's nested CV result as saved, or None when it has none."""
+        return None
 
     # ----- lifetime --------------------------------------------------------------------
     def close(self) -> None:  # noqa: B027 - a backend without resources has nothing to do

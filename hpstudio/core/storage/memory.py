@@ -30,6 +30,7 @@ class MemoryHistory(HistoryRepository):
         self._listing: dict[int, tuple[str, str, str, str]] = {}  # strategy, estimator ...
         self._owners: dict[int, str] = {}  # the run that holds each running study
         self._saved: dict[int, list[tuple[int, int]]] = {}  # trial keys in saving order
+        self._nested: dict[int, dict[str, Any]] = {}  # nested CV results by study
         self._next_id = 1
 
     def add_study(self, study: NewStudy) -> int:
@@ -106,6 +107,7 @@ class MemoryHistory(HistoryRepository):
             self._trials.pop(study_id, None)
             self._saved.pop(study_id, None)
             self._listing.pop(study_id, None)
+            self._nested.pop(study_id, None)
 
     def resolve(self, ref: str | int) -> int:
         text = str(ref).strip()
@@ -172,3 +174,16 @@ class MemoryHistory(HistoryRepository):
         for trial in self._trials.get(study_id, {}).values():
             counts[trial.state] = counts.get(trial.state, 0) + 1
         return counts
+
+    def save_nested(self, study_id: int, result: dict[str, Any]) -> None:
+        import json
+
+        self._row(study_id)
+        with self._lock:  # a copy through JSON, as the SQLite history keeps it
+            self._nested[study_id] = json.loads(json.dumps(result))
+
+    def load_nested(self, study_id: int) -> dict[str, Any] | None:
+        import copy
+
+        result = self._nested.get(study_id)
+        return None if result is None else copy.deepcopy(result)

@@ -59,11 +59,17 @@ CREATE TABLE IF NOT EXISTS {table} (
 )
 """
 
+#: A study's nested CV result as JSON. Histories made before it get the table when they
+#: first store one; a history without it simply has no nested results.
+NESTED_DDL = ("CREATE TABLE IF NOT EXISTS nested_cv (study_id INTEGER PRIMARY KEY "
+              "REFERENCES studies(id) ON DELETE CASCADE, result TEXT NOT NULL)")
+
 SCHEMA_DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     STUDIES_DDL,
     TRIALS_DDL.format(table="trials"),
     "CREATE TABLE IF NOT EXISTS workers (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE)",
+    NESTED_DDL,
 )
 
 #: One fold of a trial's timeline, packed: the worker is an id into the workers table.

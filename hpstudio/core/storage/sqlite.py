@@ -611,6 +611,22 @@ class HistoryStore(HistoryRepository):
                           (study_id,))
         return {_STATES[state]: int(n) for state, n in rows}
 
+    def save_nested(self, study_id: int, result: dict[str, Any]) -> None:
+        self._check_writable()
+        try:
+            with self._connection() as conn, conn:
+                conn.execute(schema.NESTED_DDL)
+                conn.execute("INSERT OR REPLACE INTO nested_cv (study_id, result) VALUES (?, ?)",
+                             (study_id, _dumps(result)))
+        except sqlite3.DatabaseError as exc:
+            raise self._explain(exc) from None
+
+    def load_nested(self, study_id: int) -> dict[str, Any] | None:
+        if not self._rows("SELECT 1 FROM sqlite_master WHERE name='nested_cv'"):
+            return None  # a history from before nested CV
+        rows = self._rows("SELECT result FROM nested_cv WHERE study_id=?", (study_id,))
+        return json.loads(rows[0][0]) if rows else None
+
 
 # ----- decoding -------------------------------------------------------------------------------
 

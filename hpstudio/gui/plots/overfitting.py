@@ -22,6 +22,9 @@ from hpstudio.gui.plots.items import FastScatter, finite_bounds
 __all__ = ["OverfittingPlot", "within_one_standard_error"]
 
 RANKED_LIMIT = 200  # the head of the ranking is what the rule is about
+NO_TRAIN_SCORES = ("no train scores: tick \"also score the training folds\" under "
+                   "Cross-validation and metric (train_score = true in [scoring]) and run "
+                   "the study again to see train against CV scores")
 ONE_SE_BRUSH = (230, 120, 20, 230)
 
 
@@ -43,7 +46,8 @@ class OverfittingPlot(PlotBase):
         super().__init__(parent)
         self.ranked_limit = RANKED_LIMIT
         self.info = QtWidgets.QLabel(self)
-        self.toolbar.addWidget(self.info)
+        self.info.setWordWrap(True)
+        self.toolbar.addWidget(self.info, 1)
         self.widget = pg.GraphicsLayoutWidget(self)
         lay = self.widget.ci
 
@@ -58,6 +62,10 @@ class OverfittingPlot(PlotBase):
         self.tt_plot.addItem(self.diagonal)
         self.tt_plot.addItem(self.tt_scatter)
         self.tt_plot.getViewBox().addItem(self.tt_highlight, ignoreBounds=True)
+        self.no_train = pg.TextItem(NO_TRAIN_SCORES, color=(90, 90, 90), anchor=(0.5, 0.5))
+        self.no_train.setTextWidth(260)
+        self.tt_plot.getViewBox().addItem(self.no_train, ignoreBounds=True)
+        self.no_train.hide()
 
         self.rank_plot = plain_axes(
             lay.addPlot(row=0, col=1, axisItems=study_axes("left", "bottom")))
@@ -121,12 +129,18 @@ class OverfittingPlot(PlotBase):
         order = complete[np.argsort(-test[complete], kind="stable")]
         head = order[: max(self.ranked_limit, 0)]
         n_se = int(one_se.sum())
-        missing = _missing(c, complete, rows)
-        self.info.setText(
-            f"top {len(head)} of {len(complete)} ranked · {missing}" if missing
-            else f"{n_se} trial(s) within one standard error of the best · "
-            f"top {len(head)} of {len(complete)} ranked"
-        )
+        text = (f"{n_se} trial(s) within one standard error of the best · "
+                f"top {len(head)} of {len(complete)} ranked")
+        no_folds = _missing(c, complete, rows)
+        missing = len(complete) > 0 and len(rows) == 0
+        self.no_train.setVisible(missing)
+        if missing:
+            (x0, x1), (y0, y1) = self.tt_plot.getViewBox().viewRange()
+            self.no_train.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+            text = f"{text} · {NO_TRAIN_SCORES}"
+        if no_folds and not missing:  # imported: no per-fold scores, no standard errors
+            text = f"top {len(head)} of {len(complete)} ranked · {no_folds}"
+        self.info.setText(text)
         if np.array_equal(head, self._rank_rows) and np.array_equal(
             one_se[head], self._rank_marked
         ):

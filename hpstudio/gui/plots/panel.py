@@ -16,19 +16,24 @@ from hpstudio.core.records import TrialRecord
 from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.base import PlotBase
 from hpstudio.gui.plots.contour import ContourPlot
+from hpstudio.gui.plots.edf import EdfPlot
 from hpstudio.gui.plots.history import HistoryPlot
 from hpstudio.gui.plots.importance import ImportancePlot
 from hpstudio.gui.plots.overfitting import OverfittingPlot
 from hpstudio.gui.plots.parallel import ParallelPlot
+from hpstudio.gui.plots.pareto import ParetoPlot
+from hpstudio.gui.plots.rank import RankPlot
 from hpstudio.gui.plots.slices import SlicesPlot
 from hpstudio.gui.plots.timeline import TimelinePlot
 from hpstudio.gui.session import StudySession
+from hpstudio.gui.widgets.metric_chooser import MetricChooser
 
 __all__ = ["PlotsPanel"]
 
 
 class PlotsPanel(QtWidgets.QWidget):
-    """Tabs: History, Slices, Parallel, Contour, Importance, Overfitting, Timeline.
+    """Tabs: History, Slices, Parallel, Contour, Importance, Overfitting, Pareto, EDF, Rank,
+    Timeline; a metric chooser beside them when the study has several metrics.
 
     Signals: ``trialClicked(int)`` when a trial is clicked in any plot;
     ``filterChanged(object)`` with the set of trial numbers passing the parallel
@@ -49,13 +54,19 @@ class PlotsPanel(QtWidgets.QWidget):
         self.contour = ContourPlot()
         self.importance = ImportancePlot()
         self.overfitting = OverfittingPlot()
+        self.pareto = ParetoPlot()
+        self.edf = EdfPlot()
+        self.rank = RankPlot()
         self.timeline = TimelinePlot()
         self.plots: dict[str, PlotBase] = {
             p.title.lower(): p
             for p in (self.history, self.slices, self.parallel, self.contour,
-                      self.importance, self.overfitting, self.timeline)
+                      self.importance, self.overfitting, self.pareto, self.edf, self.rank,
+                      self.timeline)
         }
         self.tabs = QtWidgets.QTabWidget(self)
+        self.metric_chooser = MetricChooser(self.session, self)
+        self.tabs.setCornerWidget(self.metric_chooser)
         for plot in self.plots.values():
             self.tabs.addTab(plot, plot.title)
             plot.trialClicked.connect(self._on_trial_clicked)
@@ -66,6 +77,7 @@ class PlotsPanel(QtWidgets.QWidget):
         layout.addWidget(self.tabs)
         self.session.reset.connect(self._on_reset)
         self.session.appended.connect(self._on_appended)
+        self.session.metricChanged.connect(self._on_reset)
         self._on_reset()
 
     # -- the study ----------------------------------------------------------------------
@@ -109,7 +121,7 @@ class PlotsPanel(QtWidgets.QWidget):
     def _on_reset(self) -> None:
         """A new study: every plot reads the new table; the visible one draws now."""
         for plot in self.plots.values():
-            plot.set_columns(self.session.table, self.session.metric)
+            plot.set_columns(self.session.view, self.session.shown_label)
             plot.selected = self.selected
         current = self.current_plot()
         if current is not None:

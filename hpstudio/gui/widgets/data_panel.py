@@ -49,6 +49,7 @@ from hpstudio.core.errors import HpstudioError, SpecError
 from hpstudio.core.spec import BUILTIN_DATASETS, COLUMN_TYPES, DataSpec
 from hpstudio.gui.background import run_in_background
 from hpstudio.gui.resources import INVALID_COLOR
+from hpstudio.gui.widgets.groups_picker import GroupsPicker
 
 __all__ = ["BUILTIN_TASKS", "DataPanel", "PreviewModel"]
 
@@ -247,6 +248,7 @@ class DataPanel(QWidget):
         self._target: str | None = None
         self._columns: dict[str, str] = {}  # column types the user chose
         self._preprocess = True
+        self._groups: str | None = None  # [data] groups: a column to split by
         self._base_dir: str | None = None
         self._stored: DataSpec | None = None  # data the Python API kept with the history
         self._dataset: Any = None
@@ -276,6 +278,7 @@ class DataPanel(QWidget):
             "Inside each fold: impute and scale numbers, impute and one-hot categories, "
             "TF-IDF each text column (the pipeline's 'preprocess' step). Off: the columns "
             "(numbers only) go to the first step as they are")
+        self.groups_picker = GroupsPicker()
         self.summary_label = QLabel()
         self.summary_label.setProperty("role", "hint")
         self.summary_label.setWordWrap(True)
@@ -304,6 +307,7 @@ class DataPanel(QWidget):
         self.browse_button.clicked.connect(self.browse)
         self.target_combo.currentTextChanged.connect(self._on_target_picked)
         self.preprocess_check.toggled.connect(self._on_preprocess_toggled)
+        self.groups_picker.picked.connect(self._on_groups_picked)
         self._sync_enabled()
 
     def _build_layout(self) -> None:
@@ -318,6 +322,7 @@ class DataPanel(QWidget):
         target_row.addWidget(self.target_combo, 1)
         target_row.addWidget(self.preprocess_check)
         source.addRow("Target", target_row)
+        source.addRow("Groups", self.groups_picker)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(source)
@@ -345,11 +350,13 @@ class DataPanel(QWidget):
         if self._builtin:
             return DataSpec(builtin=self._builtin)
         return DataSpec(csv=self._csv, target=self._target, base_dir=self._base_dir,
-                        columns=dict(self._columns), preprocess=self._preprocess)
+                        columns=dict(self._columns), preprocess=self._preprocess,
+                        groups=self._groups)
 
     def set_data_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` and load it in the background (bundled sets come from a cache)."""
         self._base_dir = spec.base_dir
+        self._groups = spec.groups
         self._stored = None
         if spec.stored:
             self._start_stored(spec)
@@ -393,10 +400,12 @@ class DataPanel(QWidget):
         if name not in BUILTIN_TASKS:
             raise ValueError(f"unknown bundled dataset {name!r}")
         self._builtin, self._csv, self._target, self._stored = name, None, None, None
+        self._groups = None
         self._set_task(BUILTIN_TASKS[name])
         self._with_updating(lambda: (self.builtin_radio.setChecked(True),
                                      self.builtin_combo.setCurrentText(name),
-                                     self.csv_edit.clear(), self.target_combo.clear()))
+                                     self.csv_edit.clear(), self.target_combo.clear(),
+                                     self.groups_picker.set_columns((), None, None)))
         self._sync_enabled()
         self.dataChanged.emit()
         self._load_builtin(name)
@@ -406,6 +415,7 @@ class DataPanel(QWidget):
 
         Without ``target`` the one chosen before is kept when this file has that column."""
         self._base_dir = None
+        self._groups = None  # another file: its columns are not known yet
         self._start_csv(str(path), target, keep=True)
 
     def browse(self) -> None:
@@ -433,7 +443,8 @@ class DataPanel(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         self._read_only = read_only
         for widget in (self.builtin_radio, self.builtin_combo, self.csv_radio,
-                       self.browse_button, self.target_combo, self.preprocess_check):
+                       self.browse_button, self.target_combo, self.preprocess_check,
+                       self.groups_picker):
             widget.setEnabled(not read_only)
         if not read_only:
             self._sync_enabled()
@@ -552,6 +563,9 @@ class DataPanel(QWidget):
             if target is not None and target not in columns:  # shown next to its error
                 self.target_combo.insertItem(1, target)
             self.target_combo.setCurrentText(target if target is not None else NO_TARGET_TEXT)
+            if self._groups == target:
+                self._groups = None
+            self.groups_picker.set_columns(columns, target, self._groups)
 
         self._with_updating(fill)
 
@@ -570,6 +584,12 @@ class DataPanel(QWidget):
     def _on_builtin_picked(self, name: str) -> None:
         if not self._updating and name:
             self.set_builtin(name)
+
+    def _on_groups_picked(self, column: str | None) -> None:
+        if self._updating or column == self._groups:
+            return
+        self._groups = column
+        self.dataChanged.emit()
 
     def _on_target_picked(self, text: str) -> None:
         target = None if text == NO_TARGET_TEXT else text
@@ -630,6 +650,7 @@ class DataPanel(QWidget):
         self.browse_button.setEnabled(not builtin)
         self.target_combo.setEnabled(not builtin)
         self.preprocess_check.setEnabled(not builtin)
+        self.groups_picker.setEnabled(not builtin)
 
     def _with_updating(self, change: Callable[[], Any]) -> None:
         self._updating = True

@@ -60,6 +60,7 @@ from hpstudio.core.spec import (
     EstimatorSpec,
     StepSpec,
     StudySpec,
+    check_evaluation,
 )
 from hpstudio.core.step_catalogue import step_entry
 from hpstudio.gui.background import run_in_background
@@ -225,6 +226,8 @@ class StudyEditor(QWidget):
         self.estimator_picker.pathEntered.connect(self._check_entered_path)
         self.strategy_panel.allowedPackagesChanged.connect(self._on_allowed_edited)
         self.space_editor.spaceChanged.connect(self._refresh)
+        self.space_editor.spaceChanged.connect(
+            lambda: self.strategy_panel.metrics_picker.set_param_names(self._space_names()))
         # not an edit, but undo should bring the user back to the tab they were on
         self.space_editor.tabs.currentChanged.connect(lambda _index: self._record_edit())
         self.space_editor.randomRequested.connect(
@@ -234,6 +237,12 @@ class StudyEditor(QWidget):
         self.strategy_panel.strategyChanged.connect(self.space_editor.set_strategy)
         self.strategy_panel.changed.connect(self._refresh)
         self.strategy_panel.runSettingsChanged.connect(self._update_estimate)
+
+    def _space_names(self) -> list[str]:
+        try:
+            return list(dict.fromkeys(n for sub in self.space_editor.space() for n in sub))
+        except SpecError:
+            return []
 
     # ----- public API -------------------------------------------------------------------------
     def set_spec(self, spec: StudySpec) -> None:
@@ -264,6 +273,7 @@ class StudyEditor(QWidget):
                 spec.space, spec.estimator.fixed, catalogue_entry(spec.estimator.cls),
                 self._parameters_of(spec.estimator.cls, known),
                 known.name if known else spec.estimator.short_name)
+            self.strategy_panel.metrics_picker.set_param_names(spec.param_names)
         finally:
             self._quiet = False
         self._resolve_estimator(spec.estimator.cls)
@@ -283,7 +293,7 @@ class StudyEditor(QWidget):
         if isinstance(info, str):
             raise SpecError(info)
         steps = self.pipeline_editor.steps()
-        return StudySpec(
+        spec = StudySpec(
             name=self.name_edit.text().strip() or "study",
             data=self.data_panel.data_spec(),
             estimator=EstimatorSpec(path, self.space_editor.fixed_params(),
@@ -294,6 +304,8 @@ class StudyEditor(QWidget):
             search=self.strategy_panel.search(),
             steps=steps,
         )
+        check_evaluation(spec)
+        return spec
 
     def is_valid(self) -> bool:
         return self._validity is not None and self._validity[0]
@@ -793,7 +805,7 @@ class StudyEditor(QWidget):
                 spec = StudySpec("count", DataSpec(builtin="iris"), EstimatorSpec("count"),
                                  self.space_editor.space(), self.strategy_panel.cv(),
                                  search=self.strategy_panel.search())
-            self._work = planned_work(spec)
+            self._work = planned_work(spec, self._split_dataset(spec))
         except SpecError:
             self.space_editor.set_count("— fix the marked cells to count the fits")
             self.space_editor.show_explosion(None)
@@ -808,6 +820,20 @@ class StudyEditor(QWidget):
         else:
             self.space_editor.show_explosion(None)
 
+    def _split_dataset(self, spec: StudySpec) -> Any:
+        """The loaded data with the spec's groups column split off, for counting splits
+        that depend on the data (None while it loads or when it lacks that column)."""
+        dataset = self.data_panel.dataset()
+        if dataset is None or spec.data.groups is None:
+            return dataset
+        from hpstudio.core.data import split_off_groups
+        from hpstudio.core.errors import DataError
+
+        try:
+            return split_off_groups(dataset, spec.data.groups)
+        except DataError:
+            return None
+
     def _probe_key(self) -> tuple[Any, ...] | None:
         dataset = self.data_panel.dataset()
         if dataset is None or not self.is_valid():
@@ -818,7 +844,7 @@ class StudyEditor(QWidget):
             return None
         return (spec.estimator.cls, repr(sorted(spec.estimator.fixed.items())),
                 repr(first_candidate(spec)), dataset, spec.cv, repr(spec.steps),
-                spec.estimator.name)
+                spec.estimator.name, spec.data.groups)
 
     def _update_estimate(self) -> None:
         key = self._probe_key()

@@ -34,7 +34,11 @@ _FIELD_WORDS = {
     "search.initial_points": "the initial points",
     "search.initial_generator": "the initial design", "cv.folds": "the folds",
     "cv.shuffle": "shuffling", "cv.seed": "the split seed", "scoring.metric": "the metric",
-    "scoring.train_score": "training scores",
+    "scoring.train_score": "training scores", "cv.splitter": "the splitter",
+    "cv.params": "the splitter's parameters", "cv.outer": "nested CV",
+    "scoring.metrics": "the metrics", "scoring.refit": "the refit metric",
+    "scoring.refit_rule": "the refit rule", "scoring.complexity": "the complexity parameter",
+    "scoring.simpler": "what is simpler",
 }
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QListWidget,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -48,6 +49,8 @@ from hpstudio.gui.widgets.explanations import (
     explain_items,
     metric_help,
 )
+from hpstudio.gui.widgets.metrics_picker import MetricsPicker
+from hpstudio.gui.widgets.splitter_picker import SplitterPicker
 
 __all__ = ["ALLOW_RISK", "CLASSIFICATION_METRICS", "DEFAULT_METRIC_LABEL", "DEFAULT_TRIALS",
            "REGRESSION_METRICS", "StrategyPanel", "parse_packages"]
@@ -140,6 +143,8 @@ class StrategyPanel(QWidget):
         self.cv_seed_spin = _optional_spin()
         self.metric_combo = QComboBox()
         self.train_score_check = QCheckBox("also score the training folds")
+        self.splitter_picker = SplitterPicker()
+        self.metrics_picker = MetricsPicker()
         self.workers_spin = QSpinBox()
         self.workers_spin.setRange(1, os.cpu_count() or 1)
         self.workers_spin.setValue(os.cpu_count() or 1)
@@ -175,11 +180,13 @@ class StrategyPanel(QWidget):
         self._search_form.addRow("Time limit", self.time_limit_spin)
         self._search_form.addRow("Patience", self.patience_spin)
         cv_form = QFormLayout()
+        cv_form.addRow("Splitter", self.splitter_picker)
         cv_form.addRow("Folds", self.folds_spin)
         cv_form.addRow("", self.shuffle_check)
         cv_form.addRow("Split seed", self.cv_seed_spin)
         cv_form.addRow("Metric", self.metric_combo)
         cv_form.addRow("", self.train_score_check)
+        cv_form.addRow(self.metrics_picker)
         run_form = QFormLayout()
         run_form.addRow("Workers", self.workers_spin)
         run_form.addRow("Cluster", self.cluster_edit)
@@ -221,6 +228,8 @@ class StrategyPanel(QWidget):
             combo.currentIndexChanged.connect(self._emit_changed)
         for check in (self.shuffle_check, self.train_score_check):
             check.toggled.connect(self._emit_changed)
+        self.splitter_picker.changed.connect(self._on_splitter_changed)
+        self.metrics_picker.changed.connect(self._emit_changed)
         self.workers_spin.valueChanged.connect(self.runSettingsChanged)
         self.cluster_edit.textChanged.connect(self.runSettingsChanged)
         self.allowed_edit.editingFinished.connect(self._on_allowed_edited)
@@ -254,24 +263,27 @@ class StrategyPanel(QWidget):
         self._sync_enabled()
 
     def cv(self) -> CVSpec:
-        return CVSpec(self.folds_spin.value(), self.shuffle_check.isChecked(),
-                      _optional(self.cv_seed_spin))
+        return self.splitter_picker.cv(CVSpec(self.folds_spin.value(),
+                                              self.shuffle_check.isChecked(),
+                                              _optional(self.cv_seed_spin)))
 
     def set_cv(self, cv: CVSpec) -> None:
         def apply() -> None:
             self.folds_spin.setValue(cv.folds)
             self.shuffle_check.setChecked(cv.shuffle)
             self.cv_seed_spin.setValue(-1 if cv.seed is None else cv.seed)
+            self.splitter_picker.set_cv(cv)
 
         self._quietly(apply)
         self._sync_enabled()
 
     def scoring(self) -> ScoringSpec:
-        return ScoringSpec(self.metric_combo.currentData(), self.train_score_check.isChecked())
+        return self.metrics_picker.scoring(self.metric_combo.currentData(),
+                                           self.train_score_check.isChecked())
 
     def set_scoring(self, scoring: ScoringSpec) -> None:
         def apply() -> None:
-            self._fill_metrics(self._task, scoring.metric)
+            self._fill_metrics(self._task, self.metrics_picker.set_scoring(scoring))
             self.train_score_check.setChecked(scoring.train_score)
 
         self._quietly(apply)
@@ -296,8 +308,9 @@ class StrategyPanel(QWidget):
             return
         self._task = task
         current = self.metric_combo.currentData()
-        valid = current is None or current in _metrics_for(task)
+        valid = current is None or not isinstance(current, str) or current in _metrics_for(task)
         self._quietly(lambda: self._fill_metrics(task, current if valid else None))
+        self._quietly(lambda: self.metrics_picker.set_task(task, _metrics_for(task)))
         if not valid:
             self.changed.emit()
 
@@ -330,7 +343,8 @@ class StrategyPanel(QWidget):
         for widget in self.findChildren(QWidget):
             if widget is self.allowed_edit:
                 continue  # a setting of the app, not of the study shown
-            if isinstance(widget, QComboBox | QSpinBox | QDoubleSpinBox | QCheckBox | QLineEdit):
+            if isinstance(widget, QComboBox | QSpinBox | QDoubleSpinBox | QCheckBox | QLineEdit
+                          | QListWidget):
                 widget.setEnabled(not read_only)
         if not read_only:
             self._sync_enabled()
@@ -343,9 +357,12 @@ class StrategyPanel(QWidget):
         if current is not None and current not in names:
             names.append(current)  # a spec may name any scikit-learn scorer; keep it
         for name in names:
-            self.metric_combo.addItem(name + _METRIC_NOTES.get(name, ""), name)
+            label = (name + _METRIC_NOTES.get(name, "") if isinstance(name, str)
+                     else f"{name.key} (with arguments)")  # a scorer with arguments
+            self.metric_combo.addItem(label, name)
         explain_items(self.metric_combo, metric_help)
-        self.metric_combo.setCurrentIndex(max(0, self.metric_combo.findData(current)))
+        items = [self.metric_combo.itemData(i) for i in range(self.metric_combo.count())]
+        self.metric_combo.setCurrentIndex(items.index(current) if current in items else 0)
 
     def _on_strategy_changed(self) -> None:
         if self._updating:
@@ -371,7 +388,14 @@ class StrategyPanel(QWidget):
                        self.initial_generator_combo):
             self._search_form.setRowVisible(widget, bayes)
         self.seed_spin.setEnabled(self.strategy() != "grid")
-        self.cv_seed_spin.setEnabled(self.shuffle_check.isChecked())
+        shorthand = self.splitter_picker.uses_shorthand()
+        self.folds_spin.setEnabled(shorthand)
+        self.shuffle_check.setEnabled(shorthand)
+        self.cv_seed_spin.setEnabled(shorthand and self.shuffle_check.isChecked())
+
+    def _on_splitter_changed(self) -> None:
+        self._sync_enabled()
+        self._emit_changed()
 
     def _on_allowed_edited(self) -> None:
         try:

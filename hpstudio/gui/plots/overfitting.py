@@ -132,13 +132,14 @@ class OverfittingPlot(PlotBase):
         text = (f"{n_se} trial(s) within one standard error of the best · "
                 f"top {len(head)} of {len(complete)} ranked")
         no_folds = _missing(c, complete, rows)
-        missing = len(complete) > 0 and len(rows) == 0
+        imported = no_folds.startswith("no per-fold")  # nothing a setting could bring back
+        missing = len(complete) > 0 and len(rows) == 0 and not imported
         self.no_train.setVisible(missing)
         if missing:
             (x0, x1), (y0, y1) = self.tt_plot.getViewBox().viewRange()
             self.no_train.setPos((x0 + x1) / 2, (y0 + y1) / 2)
             text = f"{text} · {NO_TRAIN_SCORES}"
-        if no_folds and not missing:  # imported: no per-fold scores, no standard errors
+        if imported:  # no per-fold scores, so no standard errors nor train scores
             text = f"top {len(head)} of {len(complete)} ranked · {no_folds}"
         self.info.setText(text)
         if np.array_equal(head, self._rank_rows) and np.array_equal(

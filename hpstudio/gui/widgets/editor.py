@@ -786,7 +786,7 @@ class StudyEditor(QWidget):
         """What the data makes impossible (more folds than rows, or than the members of a
         class): the run would refuse it, so Start says why first. Only once the data and
         the estimator's kind are known; nothing is imported on this thread."""
-        dataset = self.data_panel.dataset()
+        dataset = self._split_dataset(spec)  # the groups column apart, as a run splits it
         info = self._class_info(spec.estimator.cls)
         if dataset is None or not isinstance(info, _ClassInfo):
             return []

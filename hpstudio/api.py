@@ -176,7 +176,8 @@ def tune(estimator: Any, param_grid: Any, X: Any, y: Any = None, *, cv: Any = 5,
         search = SearchSpec(strategy, trials_budget, random_state)
         runnable = _runnable_spec(name, estimator, subspaces, stored, cv, groups, y, scorer,
                                   return_train_score, search, tuple(allowed_packages))
-        spec = runnable or _search_only_spec(name, estimator, subspaces, search, stored)
+        # the loop searches the objects given; the history keeps the spec that rebuilds them
+        spec = _search_only_spec(name, estimator, subspaces, search, stored)
         dataset = _dataset(X, y)
         context = _context(estimator, classifier, splitter, n_splits, scorer,
                            return_train_score, tuple(allowed_packages))
@@ -371,33 +372,48 @@ def _runnable_spec(name: str, estimator: Any, subspaces: Any, stored: Any, cv: A
                    groups: Any, y: Any, scorer: Any, train_score: bool, search: Any,
                    allowed: tuple[str, ...]) -> Any:
     """The study's spec when everything about it is something a spec can hold: then the
-    app can resume, refine and refit it. None otherwise (shown read-only)."""
-    from hpstudio.core.describe import is_plain_value, spec_estimator
-    from hpstudio.core.space import Values
-    from hpstudio.core.spec import CVSpec, DataSpec, ScoringSpec, StudySpec
+    app can resume, refine and refit it. None otherwise (shown read-only).
+
+    A spec holds an estimator or a Pipeline of allowed classes (``[estimator]`` and
+    ``[[steps]]``), parameter values that are plain or objects of allowed classes, a number
+    of folds or a splitter of ``sklearn.model_selection``, and scorers given by name."""
+    from hpstudio.core.describe import describe_value, pipeline_sections
+    from hpstudio.core.spec import StudySpec, dimension_to_raw
+    from hpstudio.core.splitters import cv_section
 
     if stored is None or y is None or groups is not None:
         return None
-    if isinstance(cv, bool) or not isinstance(cv, int) or scorer.multimetric:
-        return None
-    if scorer.scorers[0][1] is not None and scorer.single_name is None:
-        return None  # a callable scorer
-    estimator_spec = spec_estimator(estimator, allowed)
-    if estimator_spec is None:
-        return None
-    if not all(is_plain_value(v) for sub in subspaces for dim in sub.values()
-               if isinstance(dim, Values) for v in dim.values):
-        return None
-    spec = StudySpec(
-        name=name, data=DataSpec(stored=stored.key, base_dir=str(stored.path.parent)),
-        estimator=estimator_spec, space=tuple(dict(sub) for sub in subspaces),
-        cv=CVSpec(folds=cv), scoring=ScoringSpec(scorer.single_name, train_score),
-        search=search)
+    if any(value is not None and not isinstance(value, str) for _, value in scorer.scorers):
+        return None  # a callable scorer: no name to write
     try:
+        sections = pipeline_sections(estimator)
+        space = [{param: _described(dimension_to_raw(dim), describe_value)
+                  for param, dim in sub.items()} for sub in subspaces]
+        cv_raw = cv_section(cv)
+    except (HpstudioError, TypeError, ValueError):
+        return None
+    scoring: dict[str, Any] = {"train_score": True} if train_score else {}
+    if scorer.multimetric:
+        scoring["metrics"] = [value for _, value in scorer.scorers]
+        scoring["refit"] = scorer.rank
+    elif scorer.scorers[0][1] is not None:
+        scoring["metric"] = scorer.scorers[0][1]
+    raw = {"name": name, "data": {"stored": stored.key}, **sections, "space": space,
+           "cv": cv_raw, "scoring": scoring,
+           "search": {k: v for k, v in search.__dict__.items() if v is not None}}
+    try:
+        spec = StudySpec.from_dict(raw, base_dir=stored.path.parent)
         spec.validate(allowed)
     except HpstudioError:
         return None
     return spec
+
+
+def _described(raw: Any, describe: Any) -> Any:
+    """A dimension's raw form with its object values written in the spec's language."""
+    if isinstance(raw, list):
+        return [describe(value, strict=True) for value in raw]
+    return raw
 
 
 def _search_only_spec(name: str, estimator: Any, subspaces: Any, search: Any,

@@ -27,6 +27,7 @@ from sklearn.tree import DecisionTreeClassifier
 import hpstudio
 from hpstudio.core.data import load_dataset
 from hpstudio.core.errors import SpecError
+from hpstudio.core.executor import SerialExecutor
 from hpstudio.core.records import StudyOrigin
 from hpstudio.core.storage import HistoryStore, MemoryHistory
 from hpstudio.core.strategies.random import RandomStrategy
@@ -182,23 +183,34 @@ def test_a_plain_estimator_is_stored_as_a_spec_and_its_data_beside_the_history(d
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
 
 
-def test_a_pipeline_is_described_and_the_study_shown_read_only(db_path, capsys):
-    from hpstudio.cli import main
+def store_trials(db_path, study_id):
+    with HistoryStore(db_path) as store:
+        return store.load_trials(study_id)
 
-    result = hpstudio.tune(pipeline(), TWO_SUB_GRIDS[1], X, Y, cv=3)
-    assert "4/4" in capsys.readouterr().err  # tqdm's progress bar, in a terminal
+
+def test_a_pipeline_is_stored_as_a_spec_the_app_runs_again(db_path, capsys):
+    """A Pipeline of allowed classes, with estimator objects as values, becomes the spec's
+    [estimator] and [[steps]]: run again from the history it gives the same scores."""
+    from hpstudio.core.spec import StudySpec
+    from hpstudio.core.study import StudyRunner
+
+    result = hpstudio.tune(pipeline(), TWO_SUB_GRIDS, X, Y, cv=3)
+    assert "10/10" in capsys.readouterr().err  # tqdm's progress bar, in a terminal
     with HistoryStore(db_path) as store:
         row = store.get_study(result.study_id)
-    assert row.spec is None and row.origin is StudyOrigin.PYTHON
-    assert row.description["estimator"] == "sklearn.pipeline.Pipeline"
-    steps = row.description["estimator_params"]["fixed"]["steps"]
-    assert steps[1] == ["reduce_dim", "passthrough"]
-    assert steps[2] == ["classify", {"class": "sklearn.neighbors.KNeighborsClassifier",
-                                     "fixed": {}}]
-    assert main(["studies"]) == 0
-    assert "Pipeline-grid" in capsys.readouterr().out
-    assert main(["resume", str(result.study_id)]) == 2
-    assert "python without a spec" in capsys.readouterr().err
+        assert row.spec is not None and row.origin is StudyOrigin.PYTHON
+        assert row.spec["estimator"]["name"] == "classify"
+        assert [s["name"] for s in row.spec["steps"]] == ["scale", "reduce_dim"]
+        assert row.spec["steps"][1]["class"] == "passthrough"
+        assert row.spec["space"][0]["reduce_dim"] == [
+            {"class": "sklearn.decomposition.PCA", "fixed": {"iterated_power": 7}}]
+        again = StudyRunner(store, executor=SerialExecutor()).run(
+            StudySpec.from_dict(row.spec, base_dir=row.base_dir).with_name("again"))
+        rerun = store.load_trials(again.study_id)
+    stored = [t.params for t in store_trials(db_path, result.study_id)]
+    assert stored == [t.params for t in rerun]  # objects kept as the spec writes them
+    np.testing.assert_array_equal([t.mean_test_score for t in rerun],
+                                  result.cv_results_["mean_test_score"])
 
 
 def test_worker_processes_give_the_same_scores(tmp_path):

@@ -713,8 +713,14 @@ def _dumps(value: Any) -> str:
 
 
 def _json_default(value: Any) -> Any:
+    """Parameter values JSON has no form for: estimator objects (a study run from Python)
+    as the spec's ``{ class, fixed }``, so that the app can build them again."""
     if isinstance(value, np.generic):
         return value.item()
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        from hpstudio.core.describe import describe_value
+
+        return describe_value(value)
     return str(value)
 
 

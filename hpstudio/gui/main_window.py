@@ -30,14 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QSettings,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -88,6 +90,7 @@ _STOP_TIP = "Stop the study: queued folds are dropped, running ones finish and a
 _STOP_NOW_TIP = "Stop now: drop the folds still running (their work is lost) and end the study"
 _RESUMABLE = frozenset({StudyStatus.STOPPED, StudyStatus.INTERRUPTED, StudyStatus.FAILED})
 _CLOCK_MS = 1000
+_WIDE_TOOLBAR = 1300  # window width from which toolbar buttons show their names
 
 
 def app_settings() -> QSettings:
@@ -173,6 +176,7 @@ class MainWindow(QMainWindow):
         self._setup_done = False
         self._columns_fitted = False
         self._follow = True  # keep the newest row in view while trials arrive
+        self._layout_pending = False  # default dock sizes wait for the window to be shown
         self.session = StudySession(self)
         self.session.appended.connect(self._on_rows_added)
 
@@ -241,6 +245,8 @@ class MainWindow(QMainWindow):
         editor_scroll.setWidget(self.editor)
         self.editor_dock = self._dock("editorDock", "Study", editor_scroll,
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        editor_scroll.viewport().installEventFilter(self)
+        self._editor_viewport = editor_scroll.viewport()
         self._plots_placeholder = QLabel("Loading plots…")
         self._plots_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plots_dock = self._dock("plotsDock", "Plots", self._plots_placeholder,
@@ -252,11 +258,46 @@ class MainWindow(QMainWindow):
                                    Qt.DockWidgetArea.BottomDockWidgetArea)
 
     def _default_layout(self) -> None:
-        """Dock sizes for a first start (later starts restore the user's own layout)."""
+        """Dock sizes for a first start (later starts restore the user's own layout), in
+        proportion to the window as it is shown: the editor and plots a little more than
+        half the width, so the trial table keeps its score columns beside them, and the
+        log and studies tall enough for several rows of studies."""
+        if not self.isVisible():
+            self._layout_pending = True  # sizes only mean something once the window is shown
+            return
+        self._layout_pending = False
         width, height = self.width(), self.height()
-        self.resizeDocks([self.editor_dock], [int(width * 0.6)], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.log_dock], [max(100, int(height * 0.12))],
+        share = 0.55 if width >= _WIDE_TOOLBAR else 0.62  # the editor's settings need ~620 px
+        self.resizeDocks([self.editor_dock], [int(width * share)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.log_dock], [max(130, int(height * 0.18))],
                          Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._layout_pending:
+            QTimer.singleShot(0, self._default_layout)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is getattr(self, "_editor_viewport", None) \
+                and event.type() == QEvent.Type.Resize:
+            # a dock too short for the editor in one column gets it as two tabs
+            self.editor.set_compact(self._editor_viewport.height() < self.editor.tall_height())
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """Icons with their names on a wide window; icons alone (names in tooltips) on a
+        laptop-sized one, so that no action drops off the end of the toolbar."""
+        toolbar = getattr(self, "toolbar", None)
+        if toolbar is None:
+            return
+        style = (Qt.ToolButtonStyle.ToolButtonTextBesideIcon if self.width() >= _WIDE_TOOLBAR
+                 else Qt.ToolButtonStyle.ToolButtonIconOnly)
+        if toolbar.toolButtonStyle() != style:
+            toolbar.setToolButtonStyle(style)
 
     def _dock(self, name: str, title: str, widget: QWidget,
               area: Qt.DockWidgetArea) -> QDockWidget:
@@ -367,13 +408,13 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("mainToolBar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions([self.start_action, self.pause_action, self.resume_action,
                             self.stop_action])
         toolbar.addSeparator()
         toolbar.addActions([self.new_action, self.open_action, self.save_action])
         self.addToolBar(toolbar)
         self.toolbar = toolbar
+        self._fit_toolbar()
 
     def _build_status_bar(self) -> None:
         self.progress = QProgressBar()

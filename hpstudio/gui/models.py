@@ -53,6 +53,9 @@ _TABLE_COLUMNS = {"mean": "test", "std": "std", "train": "train", "fit_time": "f
 #: columns whose first header click sorts largest first: scores, where larger is better
 _BEST_FIRST = frozenset({COL_MEAN, COL_TRAIN})
 _Index = QModelIndex | QPersistentModelIndex
+# A longer metric name is left to the tooltip: "mean neg_mean_squared_error" would take
+# the width of three score columns on a laptop-sized window.
+_SHORT_METRIC = 14
 
 
 def format_value(value: Any) -> str:
@@ -235,7 +238,8 @@ class TrialTableModel(QAbstractTableModel):
         return None
 
     def column_title(self, section: int) -> str:
-        titles = ("#", "state", f"mean {self.metric}", "std", "train", "fit s")
+        metric = self.metric if len(self.metric) <= _SHORT_METRIC else "score"
+        titles = ("#", "state", f"mean {metric}", "std", "train", "fit s")
         if section < len(titles):
             return titles[section]
         index = section - len(FIXED_COLUMNS)

@@ -295,7 +295,7 @@ class DataPanel(QWidget):
         self.preview.verticalHeader().setDefaultSectionSize(20)
         self.preview.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.preview.horizontalHeader().setDefaultSectionSize(80)
-        self.preview.setMinimumHeight(100)
+        self.preview.setMinimumHeight(60)  # a header and a row: the space table comes first
         header = self.preview.horizontalHeader()
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._column_menu)

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -202,19 +204,64 @@ class StudyEditor(QWidget):
         bottom.setStretchFactor(0, 1)
         bottom.setStretchFactor(1, 0)
         rows = QSplitter(Qt.Orientation.Vertical)
-        rows.addWidget(top)
-        rows.addWidget(bottom)
-        rows.setStretchFactor(0, 2)
-        rows.setStretchFactor(1, 3)
         rows.setChildrenCollapsible(False)
+        scroll.setMinimumHeight(120)  # the settings scroll; the space table keeps its room
         name_row = QHBoxLayout()
         name_row.addWidget(QLabel("Study name"))
         name_row.addWidget(self.name_edit, 2)
         name_row.addWidget(self.message_label, 3)
+        self._pipeline_group = _group("Pipeline", self.pipeline_editor)
+        self._top, self._bottom, self._rows = top, bottom, rows
+        # Two arrangements of the same parts: everything in one column on a tall dock;
+        # on a short one (a laptop screen) two tabs, "Data and model" and "Search", so the
+        # search space is never below the fold.
+        tall = QWidget()
+        tall_layout = QVBoxLayout(tall)
+        tall_layout.setContentsMargins(0, 0, 0, 0)
+        self._tall_layout = tall_layout
+        self._tabs = QTabWidget()
+        self._tabs.setObjectName("editorTabs")
+        model_page, search_page = QWidget(), QWidget()
+        self._model_layout = QVBoxLayout(model_page)
+        self._search_layout = QVBoxLayout(search_page)
+        for page_layout in (self._model_layout, self._search_layout):
+            page_layout.setContentsMargins(0, 4, 0, 0)
+        self._tabs.addTab(model_page, "Data and model")
+        self._tabs.addTab(search_page, "Search")
+        self._arrangement = QStackedWidget()
+        self._arrangement.addWidget(tall)
+        self._arrangement.addWidget(self._tabs)
+        self.compact = True  # set_compact(False) below builds the tall arrangement
+        self.set_compact(False)
         layout = QVBoxLayout(self)
         layout.addLayout(name_row)
-        layout.addWidget(_group("Pipeline", self.pipeline_editor))
-        layout.addWidget(rows, 1)
+        layout.addWidget(self._arrangement, 1)
+
+    def set_compact(self, compact: bool) -> None:
+        """Tabs (``compact``) or one column: the main window picks by the room it has."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        if compact:
+            self._model_layout.addWidget(self._pipeline_group)
+            self._model_layout.addWidget(self._top, 1)
+            self._search_layout.addWidget(self._bottom, 1)
+            self._arrangement.setCurrentWidget(self._tabs)
+        else:
+            self._rows.addWidget(self._top)
+            self._rows.addWidget(self._bottom)
+            self._rows.setStretchFactor(0, 2)
+            self._rows.setStretchFactor(1, 3)
+            self._tall_layout.addWidget(self._pipeline_group)
+            self._tall_layout.addWidget(self._rows, 1)
+            self._arrangement.setCurrentIndex(0)
+
+    def tall_height(self) -> int:
+        """The height the one-column arrangement needs."""
+        return (self._pipeline_group.minimumSizeHint().height()
+                + self._top.minimumSizeHint().height()
+                + self._bottom.minimumSizeHint().height()
+                + self.name_edit.sizeHint().height() + 40)
 
     def _connect(self) -> None:
         self.name_edit.textChanged.connect(lambda _: self._refresh(probe=False))

@@ -118,9 +118,12 @@ class PipelineEditor(QWidget):
         self.name_edit.setToolTip("The step's name: its parameters are named name__parameter")
         self.class_label = QLabel()
         self.class_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a hint, not a control: on a narrow dock it gives its room up first
+        self.class_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.fixed_edit = QLineEdit()
         self.fixed_edit.setPlaceholderText("fixed parameters, e.g. random_state=0")
         self.fixed_edit.setToolTip("Parameters the step gets in every trial, as name=value pairs")
+        self.fixed_edit.setMinimumWidth(120)
         self.name_edit.textEdited.connect(self._on_name_edited)
         self.fixed_edit.textEdited.connect(self._on_fixed_edited)
         self.message = MessageLine(1)

@@ -55,7 +55,10 @@ class TrialDetails(QWidget):
         self.folds.verticalHeader().setVisible(False)
         self.folds.verticalHeader().setDefaultSectionSize(20)
         self.folds.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.folds.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # columns as wide as their numbers (a narrow pane scrolls rather than eliding "-30…")
+        self.folds.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.folds.horizontalHeader().setStretchLastSection(True)
         self.error = QPlainTextEdit()
         self.error.setReadOnly(True)
         self.error.setObjectName("trialError")

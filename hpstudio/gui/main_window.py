@@ -837,7 +837,8 @@ class MainWindow(QMainWindow):
         """After the session appended rows (the table view and the plots have them)."""
         if not self._columns_fitted:
             self._columns_fitted = True
-            self._fit_columns()
+            # once the view has taken the new rows in: sized now, it would see none yet
+            QTimer.singleShot(0, self._fit_columns)
         if self._follow:
             self.trial_view.scrollToBottom()
         last = self.session.table.record(first + count - 1)
@@ -1107,8 +1108,15 @@ class MainWindow(QMainWindow):
         self.run_label.clear()
 
     def _fit_columns(self) -> None:
-        """Widen columns to their header and first rows (a bounded sample, not every row)."""
-        self.trial_view.resizeColumnsToContents()
+        """Widen columns to their header and first rows (a bounded sample, not every row),
+        and every column at least as wide as a six-digit score: the first trials of a run
+        are few and short, and later ones would be elided ("139.…")."""
+        view = self.trial_view
+        view.resizeColumnsToContents()
+        least = view.fontMetrics().horizontalAdvance("-0.000000") + 12
+        for column in range(1, self.trial_model.columnCount()):
+            if view.columnWidth(column) < least:
+                view.setColumnWidth(column, least)
 
     def _set_title(self, name: str) -> None:
         self.setWindowTitle(f"{name}[*] — hpstudio")

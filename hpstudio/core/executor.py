@@ -6,6 +6,7 @@ a local process pool and a Dask cluster are interchangeable behind ``Executor``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
@@ -357,10 +358,8 @@ def evaluate_marked(context: EvaluationContext, task: FoldTask, marker: str) -> 
 
 def kill_process(pid: int) -> None:
     """End a worker now, whatever it is doing (SIGKILL; TerminateProcess on Windows)."""
-    try:
+    with contextlib.suppress(OSError):  # it ended on its own meanwhile
         os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
-    except OSError:
-        pass  # it ended on its own meanwhile
 
 
 def dump_dataset(folder: Path, X: Any, y: Any) -> str:

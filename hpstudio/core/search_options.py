@@ -122,9 +122,9 @@ def search_options_to_raw(search: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, default in DEFAULTS.items():
         value = getattr(search, key, default)
-        if value != default or type(value) is not type(default):
-            if value is not None:
-                out[key] = value
+        differs = value != default or type(value) is not type(default)
+        if differs and value is not None:
+            out[key] = value
     return out
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 import tomli_w
-from hpstudio.core.storage import HistoryStore
 
 from hpstudio.cli import main
+from hpstudio.core.storage import HistoryStore
 
 BASE: dict[str, Any] = {
     "name": "bad",

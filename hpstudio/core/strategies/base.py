@@ -128,7 +128,7 @@ def study_facts(context: Any, dataset: Any, n_splits: int) -> StudyFacts:
             params[name[len(prefix):] if prefix and name.startswith(prefix) else name] = value
     except Exception:  # an estimator whose get_params fails: no budget parameter known
         params = {}
-    n_classes = int(len(np.unique(dataset.y))) if context.classifier else None
+    n_classes = len(np.unique(dataset.y)) if context.classifier else None
     return StudyFacts(n_samples=int(dataset.X.shape[0]), n_splits=n_splits, n_classes=n_classes,
                       estimator=context.estimator_class.rsplit(".", 1)[-1],
                       estimator_params=params)

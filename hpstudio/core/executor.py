@@ -345,7 +345,14 @@ def _exit_when_parent_ends(parent_pid: int) -> None:
 
 
 def evaluate_marked(context: EvaluationContext, task: FoldTask, marker: str) -> FoldResult:
-    """``evaluate_fold``, telling the parent when this worker started it (for timeouts)."""
+    """``evaluate_fold``, telling the parent when this worker started it (for timeouts).
+
+    The study's data, splits and estimator class are loaded first, so that a worker's
+    first fold is not charged for its start-up."""
+    from hpstudio.core.evaluate import prepare
+
+    with contextlib.suppress(Exception):  # a failure is evaluate_fold's to report
+        prepare(context)
     path = Path(marker)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(f"{os.getpid()} {time.time()!r}")

@@ -27,15 +27,33 @@ class PlannedWork:
     candidates: float  # distinct candidates in the space; inf for continuous ranges
     trials: int
     folds: int
+    rungs: Any = None  # successive halving: its RungPlan
+    budgets_known: bool = True  # False: rows of data not known yet (no dataset)
 
     @property
     def fits(self) -> int:
         return self.trials * self.folds
 
+    @property
+    def full_budget_fits(self) -> float:
+        """The fits counted as full-budget fits (a fit on a third of the rows counts a
+        third): what a duration estimate from one full probe fit should multiply."""
+        if self.rungs is None:
+            return float(self.fits)
+        return self.rungs.budget_share() * self.folds
+
     def describe(self) -> str:
         """The count line of the editor, e.g. ``18 candidates × 5 folds = 90 fits``."""
         folds = f"{self.folds} folds"
         fits = f"{self.fits:,} fit{'s' if self.fits != 1 else ''}"
+        if self.rungs is not None:
+            plan = self.rungs
+            counts = " → ".join(f"{n:,}" for n in plan.candidates)
+            on = plan.describe().split(" candidates ", 1)[1] if self.budgets_known else (
+                "rows" if plan.resource == "n_samples" else plan.resource)
+            return (f"{counts} candidates in {plan.n_rungs} rung"
+                    f"{'s' if plan.n_rungs != 1 else ''} ({on}) = {self.trials:,} trials "
+                    f"× {folds} = {fits}")
         if self.strategy == "grid":
             if math.isfinite(self.candidates) and self.trials < self.candidates:
                 what = f"{self.trials:,} of {int(self.candidates):,} candidates"
@@ -59,9 +77,15 @@ def grid_candidates(subspaces: Sequence[SubSpace]) -> int:
     )
 
 
-def planned_work(spec: Any) -> PlannedWork:
-    """Trials and fits of a :class:`~hpstudio.core.spec.StudySpec`, safe for huge spaces."""
+def planned_work(spec: Any, dataset: Any = None,
+                 allowed_packages: Iterable[str] = ()) -> PlannedWork:
+    """Trials and fits of a :class:`~hpstudio.core.spec.StudySpec`, safe for huge spaces.
+
+    Successive halving counts its rungs; its rows budget needs the ``dataset`` (without
+    one the data is taken to be large enough for every rung)."""
     search = spec.search
+    if search.strategy in ("halving-grid", "halving-random"):
+        return _planned_halving(spec, dataset, tuple(allowed_packages))
     if search.strategy == "grid":
         candidates: float = grid_candidates(spec.space)
         trials = int(min(candidates, search.n_trials)) if search.n_trials else int(candidates)
@@ -70,6 +94,54 @@ def planned_work(spec: Any) -> PlannedWork:
         budget = search.n_trials or 0
         trials = int(min(budget, candidates)) if math.isfinite(candidates) else budget
     return PlannedWork(search.strategy, candidates, trials, spec.cv.folds)
+
+
+def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> PlannedWork:
+    from hpstudio.core.strategies.base import StudyFacts
+    from hpstudio.core.strategies.halving import plan_rungs, resolve_resource
+
+    search = spec.search
+    folds = spec.cv.folds
+    n_samples = int(dataset.X.shape[0]) if dataset is not None else 10**12
+    n_classes = dataset.n_classes if dataset is not None else None
+    facts = StudyFacts(n_samples, folds, n_classes, spec.estimator.short_name,
+                       _estimator_params(spec, allowed))
+    searched = {name for sub in spec.space for name in sub}
+    resource = resolve_resource(search, facts, searched)
+    setting = search.min_resources
+    if search.strategy == "halving-grid":
+        candidates: float = grid_candidates(spec.space)
+        count = int(candidates)
+    else:
+        candidates = space_size(spec.space)
+        if search.n_trials is not None:
+            count = search.n_trials
+        else:  # scikit-learn's "exhaust": as many as the smallest budget allows
+            first = 1 if resource.name != "n_samples" else folds * 2 * (n_classes or 1)
+            count = resource.maximum // max(1, first if isinstance(setting, str | None)
+                                            else setting)
+        if math.isfinite(candidates):
+            count = int(min(count, candidates))
+    plan = plan_rungs(count, factor=search.factor, min_resources=setting,
+                      max_resources=resource.maximum,
+                      aggressive_elimination=search.aggressive_elimination,
+                      resource=resource.name, n_splits=folds, n_classes=n_classes,
+                      strategy=search.strategy, why=resource.why)
+    return PlannedWork(search.strategy, candidates, plan.trials, folds, plan,
+                       budgets_known=dataset is not None or resource.name != "n_samples")
+
+
+def _estimator_params(spec: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """The estimator's parameters with the fixed values applied; {} when it cannot be
+    imported here (the editor counts while the class is still being typed)."""
+    from hpstudio.core.errors import HpstudioError
+    from hpstudio.core.estimators import default_params, resolve_estimator_class
+
+    try:
+        cls = resolve_estimator_class(spec.estimator.cls, allowed)
+    except HpstudioError:
+        return {}
+    return {**default_params(cls), **dict(spec.estimator.fixed)}
 
 
 def first_candidate(spec: Any) -> dict[str, Any]:

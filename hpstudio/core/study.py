@@ -236,7 +236,7 @@ class StudyRunner:
                               f"running after {STOP_GRACE_SECONDS:g} s", "warning")
                     return StudyStatus.STOPPED, self._stop_reason
             elif self._resume.is_set() and not exhausted:
-                while executor.in_flight < queue_depth:
+                while executor.in_flight + len(reused) < queue_depth:
                     strategy.note_backlog(executor.in_flight, executor.n_workers)
                     candidate = strategy.ask()
                     if candidate is None:  # a waiting strategy asks again after results
@@ -279,7 +279,7 @@ class StudyRunner:
                     reuse.add(study_id, trial)
                 strategy.tell(trial)
                 progress.record(trial)
-                if not trial.ok:
+                if trial.state is TrialState.FAILED:
                     self._log(f"trial {trial.number} failed: {trial.error}", "warning")
                 elapsed = previous_elapsed + time.time() - started
                 self.listener(TrialFinished(trial, progress.n_complete, progress.n_failed,

@@ -42,7 +42,7 @@ from hpstudio.core.search_options import (
     default_min_resources,
     resource_in_space,
 )
-from hpstudio.core.space import FloatRange, IntRange, SubSpace, Values, iter_grid
+from hpstudio.core.space import FloatRange, IntRange, SubSpace, Values, candidate_key, iter_grid
 from hpstudio.core.strategies.base import Strategy, StudyFacts
 
 #: Estimator parameters that ``resource = "auto"`` uses as the budget, in this order.
@@ -238,7 +238,8 @@ def first_rung(strategy: str, space: Sequence[SubSpace], n_trials: int | None,
                seed: int | None, exhaust_count: int) -> list[tuple[int, dict[str, Any]]]:
     """(sub-space, params) of every candidate, in scikit-learn's order: ``ParameterGrid``
     for halving-grid, ``ParameterSampler`` seeded like HalvingRandomSearchCV for
-    halving-random (``n_trials`` candidates; None: scikit-learn's "exhaust")."""
+    halving-random (``n_trials`` draws; None: scikit-learn's "exhaust"; a candidate drawn
+    twice is kept once)."""
     if strategy == "halving-grid":
         return list(iter_grid(space))
     from sklearn.model_selection import ParameterSampler
@@ -251,8 +252,14 @@ def first_rung(strategy: str, space: Sequence[SubSpace], n_trials: int | None,
         sampled = list(ParameterSampler(distributions if len(distributions) > 1
                                         else distributions[0], n, random_state=seed))
     keys = [set(sub) for sub in space]
-    return [(next((i for i, k in enumerate(keys) if k == set(p)), 0), _plain(p))
-            for p in sampled]
+    out, seen = [], set()
+    for params in map(_plain, sampled):
+        key = candidate_key(params)
+        if key in seen:  # drawn twice: tried once (scikit-learn would fit it twice)
+            continue
+        seen.add(key)
+        out.append((next((i for i, k in enumerate(keys) if k == set(params)), 0), params))
+    return out
 
 
 def _distribution(name: str, dim: Any) -> Any:

@@ -10,7 +10,7 @@ completion of its remaining ``m`` folds leaves it below the incumbent:
 
 with ``k`` folds seen of ``K``, ``s`` their standard deviation and ``t`` Student's
 quantile: the one-sided 99% prediction bound for the sum of ``m`` more differences drawn
-like the ``k`` seen. ``s`` counts as at least half of ``|mean(d)|``, so a few identical
+like the ``k`` seen. ``s`` counts as at least a quarter of ``|mean(d)|``, so a few identical
 differences do not pass for certainty; a trial is judged from its second fold on, and
 never on its last. The stopped trial is stored as pruned with the folds it ran.
 
@@ -45,7 +45,7 @@ def hopeless(seen: Sequence[float], best: Sequence[float], n_splits: int,
     from scipy.stats import t
 
     mean = float(d.mean())
-    spread = max(float(d.std(ddof=1)), abs(mean) / 2)
+    spread = max(float(d.std(ddof=1)), abs(mean) / 4)
     m = n_splits - k
     bound = mean + float(t.ppf(confidence, k - 1)) * spread * math.sqrt(m + m * m / k) / n_splits
     return bound < 0

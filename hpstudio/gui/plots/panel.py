@@ -20,6 +20,7 @@ from hpstudio.gui.plots.history import HistoryPlot
 from hpstudio.gui.plots.importance import ImportancePlot
 from hpstudio.gui.plots.overfitting import OverfittingPlot
 from hpstudio.gui.plots.parallel import ParallelPlot
+from hpstudio.gui.plots.rungs import RungsPlot
 from hpstudio.gui.plots.slices import SlicesPlot
 from hpstudio.gui.plots.timeline import TimelinePlot
 from hpstudio.gui.session import StudySession
@@ -28,7 +29,7 @@ __all__ = ["PlotsPanel"]
 
 
 class PlotsPanel(QtWidgets.QWidget):
-    """Tabs: History, Slices, Parallel, Contour, Importance, Overfitting, Timeline.
+    """Tabs: History, Slices, Parallel, Contour, Importance, Overfitting, Timeline, Rungs.
 
     Signals: ``trialClicked(int)`` when a trial is clicked in any plot;
     ``filterChanged(object)`` with the set of trial numbers passing the parallel
@@ -50,10 +51,11 @@ class PlotsPanel(QtWidgets.QWidget):
         self.importance = ImportancePlot()
         self.overfitting = OverfittingPlot()
         self.timeline = TimelinePlot()
+        self.rungs = RungsPlot()
         self.plots: dict[str, PlotBase] = {
             p.title.lower(): p
             for p in (self.history, self.slices, self.parallel, self.contour,
-                      self.importance, self.overfitting, self.timeline)
+                      self.importance, self.overfitting, self.timeline, self.rungs)
         }
         self.tabs = QtWidgets.QTabWidget(self)
         for plot in self.plots.values():
@@ -138,7 +140,7 @@ class PlotsPanel(QtWidgets.QWidget):
 
     def show_plot(self, name: str) -> PlotBase:
         """Switch to the tab ``name`` (history, slices, parallel, contour, importance,
-        overfitting, timeline) and make sure it is up to date."""
+        overfitting, timeline, rungs) and make sure it is up to date."""
         plot = self.plots[name]
         self.tabs.setCurrentWidget(plot)
         plot.ensure_fresh()

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 
 from hpstudio.core.search_options import DEFAULTS, is_halving
 from hpstudio.core.spec import SearchSpec
+from hpstudio.core.trials import TrialTable
 from hpstudio.gui.widgets.explanations import explain
 
-__all__ = ["BUDGET_HELP", "BudgetOptions"]
+__all__ = ["BUDGET_HELP", "BudgetOptions", "trial_marks"]
 
 BUDGET_HELP = {
     "factor": "Each rung keeps one candidate in this many and gives it this many times the "
@@ -77,7 +78,7 @@ class BudgetOptions(QObject):
         self.max_spin.setRange(0, 2**31 - 1)
         self.max_spin.setSpecialValueText("auto")
         self.aggressive_check = QCheckBox("aggressive elimination", parent)
-        self.async_check = QCheckBox("asynchronous rungs (no worker waits)", parent)
+        self.async_check = QCheckBox("asynchronous rungs", parent)
         self.timeout_spin = QDoubleSpinBox(parent)
         self.timeout_spin.setRange(0, 366 * 24 * 3600)
         self.timeout_spin.setDecimals(1)
@@ -193,3 +194,20 @@ _HALVING_FIELDS = ("factor", "resource", "min_resources", "max_resources",
 
 def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
+
+
+def trial_marks(table: TrialTable, index: int, column: str) -> str | None:
+    """The trial table's tooltip for a reused trial (``"state"`` column) or a trial of a
+    rung (``"number"`` column); None when there is nothing to say."""
+    if column == "state":
+        source = int(table.col("reused_from")[index])
+        if source >= 0:
+            return (f"reused: the scores of an identical fit in study #{source}, "
+                    "not fitted again")
+    if column == "number":
+        amount = float(table.col("n_resources")[index])
+        if amount == amount:  # not NaN: the trial ran on a budget
+            budget = table.record(index).budget
+            resource = budget.resource if budget is not None else "budget"
+            return (f"rung {int(table.rung[index])}: {resource} = {amount:g}")
+    return None

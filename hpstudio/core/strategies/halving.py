@@ -11,11 +11,13 @@ each fold of a budgeted candidate is evaluated exactly as scikit-learn's
 of its rung's results beat no more than it that the rest cannot push it out) starts there
 at once instead of waiting for the rung to end, which changes no result.
 
-Asynchronous mode (ASHA) never waits: a candidate is promoted as soon as it ranks in the
-top ``1/factor`` of the results its rung has so far (the top ``ceil(n/factor)`` once the
-rung can get no more). Early promotions are made on partial evidence, so a rung may hold
-a few more candidates than the synchronous one, and a candidate may reach the last rung
-that the synchronous mode would have dropped; the closing note of a run counts both.
+Asynchronous mode (ASHA-style) never lets a worker wait at a rung: when no certain
+promotion and no new candidate is left to start, it promotes the best candidate that
+ranks in the top ``1/factor`` of the results its rung has so far. Such promotions are made
+on partial evidence, so a rung may hold a few more candidates than the synchronous one,
+and a candidate may reach the last rung that the synchronous mode would have dropped; the
+synchronous choices are always among the asynchronous ones, and the closing notes of a run
+count the difference.
 
 Budgets reach the workers as ``Budget(resource, amount)``: ``apply_budget`` (called by
 ``evaluate_fold``) subsamples a fold's rows for ``n_samples``, or sets the estimator
@@ -477,20 +479,28 @@ def _key(score: float) -> float:
 
 
 class AsyncHalvingStrategy(_Halving):
-    """Asynchronous successive halving (ASHA): promote without waiting for a rung to end.
+    """Asynchronous successive halving: no rung boundary ever makes a worker wait.
 
-    A finished result at rung ``r`` promotes the best candidates of ``r`` that rank in
-    its top ``floor(done / factor)`` and were not promoted yet; once no more candidates
-    can enter rung ``r``, its top ``ceil(n / factor)`` (scikit-learn's count) are all
-    promoted. Promotions are proposed before new first-rung candidates."""
+    Each ask proposes, in this order: a promotion that is already certain (as in the
+    synchronous mode: even if every missing result of its rung beat the candidate, it
+    would stay in the top ``ceil(n / factor)``); a new first-rung candidate; and only
+    when neither exists (a worker would otherwise wait for its rung to end), a
+    speculative promotion in the ASHA manner: the best candidate of a rung that ranks in
+    the top ``floor(done / factor)`` of the results it has so far. Once a rung can get no
+    more candidates, its top ``ceil(n / factor)`` are all promoted, so the synchronous
+    choices are always among the asynchronous ones; a speculative promotion that the
+    rung's final ranking would not have made is extra work, counted in the closing notes.
+    """
 
     def __init__(self, search: Any, space: Sequence[SubSpace]) -> None:
         super().__init__(search, space)
         self._next = 0
+        self.speculative: set[Key] = set()  # promotions made on partial results
 
     def bind(self, facts: StudyFacts) -> None:
         super().bind(facts)
         self._next = 0
+        self.speculative = set()
 
     def restore(self, finished: Sequence[TrialRecord]) -> None:
         self._next = 0
@@ -511,41 +521,66 @@ class AsyncHalvingStrategy(_Halving):
     def ask(self) -> Candidate | None:
         plan = self._bound_plan
         for rung in reversed(range(plan.n_rungs - 1)):
-            promotable = self._promotable(rung)
-            if promotable:
-                return self._take(promotable[0], rung + 1)
+            certain = self._certain(rung)
+            if certain:
+                return self._take(certain[0], rung + 1)
         while self._next < len(self._base):
             number = self._next
             self._next += 1
             if (number, 0) not in self._asked:
                 return self._take(number, 0)
+        for rung in reversed(range(plan.n_rungs - 1)):
+            hopeful = self._speculative(rung)
+            if hopeful:
+                self.speculative.add((hopeful[0], rung + 1))
+                return self._take(hopeful[0], rung + 1)
         return None
 
-    def _promotable(self, rung: int) -> list[int]:
+    def _ranked(self, rung: int) -> list[int]:
         scores = self._scores[rung]
-        if not scores:
+        return sorted((n for n, s in scores.items() if not math.isnan(s)),
+                      key=lambda n: (-scores[n], n))
+
+    def _size(self, rung: int) -> int | None:
+        """How many candidates ``rung`` will hold, once that is known."""
+        if rung == 0:
+            return len(self._base)
+        if not self._closed(rung - 1):
+            return None
+        return sum(1 for (_, r) in self._asked if r == rung)
+
+    def _certain(self, rung: int) -> list[int]:
+        """Candidates of ``rung`` sure to be in its final top, not yet promoted."""
+        size = self._size(rung)
+        if size is None:
             return []
-        done = len(scores)
-        factor = self._search.factor
-        keep = math.ceil(done / factor) if self._closed(rung) else math.floor(done / factor)
-        ranked = sorted((n for n, s in scores.items() if not math.isnan(s)),
-                        key=lambda n: (-scores[n], n))
-        return [n for n in ranked[:keep] if (n, rung + 1) not in self._asked]
+        scores = self._scores[rung]
+        keep = math.ceil(size / self._search.factor)
+        missing = size - len(scores)
+        out = []
+        for place, number in enumerate(self._ranked(rung)):
+            ties = sum(1 for s in scores.values() if s == scores[number]) - 1
+            if place + ties + missing + 1 > keep:
+                break
+            if (number, rung + 1) not in self._asked:
+                out.append(number)
+        return out
+
+    def _speculative(self, rung: int) -> list[int]:
+        keep = math.floor(len(self._scores[rung]) / self._search.factor)
+        return [n for n in self._ranked(rung)[:keep] if (n, rung + 1) not in self._asked]
 
     def _closed(self, rung: int) -> bool:
-        """Whether no more candidates can enter ``rung``."""
-        if rung == 0:
-            return len(self._scores[0]) == len(self._base)
-        below = rung - 1
-        if not self._closed(below) or self._promotable(below):
-            return False
-        promoted = [n for (n, r) in self._asked if r == rung]
-        return all(n in self._scores[rung] for n in promoted)
+        """Whether no more candidates can enter ``rung`` and all of them have results."""
+        size = self._size(rung)
+        return size is not None and len(self._scores[rung]) == size and all(
+            n in self._scores[rung] for (n, r) in self._asked if r == rung)
 
     def _finished(self) -> bool:
         plan = self._bound_plan
         return (self._next >= len(self._base) and self._pending() == 0
-                and not any(self._promotable(r) for r in range(plan.n_rungs - 1)))
+                and not any(self._certain(r) or self._speculative(r)
+                            for r in range(plan.n_rungs - 1)))
 
     def closing_notes(self) -> list[str]:
         if self.plan is None:
@@ -554,17 +589,17 @@ class AsyncHalvingStrategy(_Halving):
         ran = [sum(1 for (_, r) in self._asked if r == rung) for rung in range(plan.n_rungs)]
         lines = [f"asynchronous halving ran {' + '.join(map(str, ran))} trials per rung; "
                  f"the synchronous rungs run {' + '.join(map(str, plan.candidates))}"]
-        early = 0
-        for rung in range(plan.n_rungs - 1):
-            scores = self._scores[rung]
-            keep = math.ceil(len(scores) / self._search.factor)
-            ranked = sorted((n for n, s in scores.items() if not math.isnan(s)),
-                            key=lambda n: (-scores[n], n))
-            final = set(ranked[:keep])
-            early += sum(1 for (n, r) in self._asked if r == rung + 1 and n not in final)
-        if early:
-            lines.append(f"{early} promotion{'s' if early != 1 else ''} made on partial "
-                         "results would not have been made at the rung's end")
+        wrong = 0
+        for number, rung in self.speculative:
+            below = self._scores[rung - 1]
+            keep = math.ceil(len(below) / self._search.factor)
+            if number not in self._ranked(rung - 1)[:keep]:
+                wrong += 1
+        if self.speculative:
+            lines.append(f"{len(self.speculative)} promotion"
+                         f"{'s' if len(self.speculative) != 1 else ''} made on partial "
+                         f"results so that no worker waited; {wrong} of them the rung's final "
+                         "ranking would not have made")
         return lines
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -427,8 +428,8 @@ class HalvingStrategy(_Halving):
 
     def _ready(self, rung: int) -> list[int]:
         official = self._members[rung]
-        if official is not None:
-            return official
+        if official is not None:  # the likely winners first: their promotions come sooner
+            return official if rung == 0 else official[::-1]
         if self.eager and rung > 0:
             return self._certain(rung - 1)
         return []
@@ -440,14 +441,15 @@ class HalvingStrategy(_Halving):
         scores = self._scores[rung]
         k = plan.candidates[rung + 1]
         missing = plan.candidates[rung] - len(scores)
-        finite = sorted((s for s in scores.values() if not math.isnan(s)), reverse=True)
+        ascending = sorted(s for s in scores.values() if not math.isnan(s))
         out = []
         for number, score in sorted(scores.items(), key=lambda item: -_key(item[1])):
             if math.isnan(score):
-                continue
-            ahead = sum(1 for s in finite if s >= score) - 1  # others at least as good
-            if ahead + missing + 1 <= k:
-                out.append(number)
+                break
+            ahead = len(ascending) - bisect_left(ascending, score) - 1  # at least as good
+            if ahead + missing + 1 > k:
+                break  # the rest score lower still
+            out.append(number)
         return out
 
     def _advance(self) -> None:

@@ -81,3 +81,16 @@ def test_reuse_can_be_turned_off_and_needs_the_same_evaluation():
     again, fits = run(history, spec([1, 2]))
     assert fits == 0
     assert all(t.reused_from is not None for t in history.load_trials(again))
+
+
+def test_a_refined_study_reuses_its_parents_overlap():
+    from hpstudio.core.refine import refine_spec
+
+    history = MemoryHistory()
+    parent, _ = run(history, spec([1, 2, 3, 4, 5, 6]))
+    refined = refine_spec(spec([1, 2, 3, 4, 5, 6]), history.load_trials(parent),
+                          fraction=0.5).spec
+    child, fits = run(history, refined)
+    trials = history.load_trials(child)
+    assert fits == 0 and trials  # every refined candidate was already in the parent
+    assert all(t.reused_from == parent for t in trials)

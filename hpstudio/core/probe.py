@@ -98,7 +98,7 @@ def planned_work(spec: Any, dataset: Any = None,
 
 def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> PlannedWork:
     from hpstudio.core.strategies.base import StudyFacts
-    from hpstudio.core.strategies.halving import plan_rungs, resolve_resource
+    from hpstudio.core.strategies.halving import Resource, plan_rungs, resolve_resource
 
     search = spec.search
     folds = spec.cv.folds
@@ -107,7 +107,16 @@ def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> Plann
     facts = StudyFacts(n_samples, folds, n_classes, spec.estimator.short_name,
                        _estimator_params(spec, allowed))
     searched = {name for sub in spec.space for name in sub}
-    resource = resolve_resource(search, facts, searched)
+    try:
+        resource = resolve_resource(search, facts, searched)
+        known = True
+    except SpecError:
+        if facts.estimator_params:
+            raise  # a budget parameter the estimator lacks, or one that is searched
+        # the estimator cannot be imported here: count the rungs as if budgets were ample
+        name = search.resource if search.resource not in ("auto", "n_samples") else "n_samples"
+        resource = Resource(name, search.max_resources or 10**12, "")
+        known = False
     setting = search.min_resources
     if search.strategy == "halving-grid":
         candidates: float = grid_candidates(spec.space)
@@ -128,7 +137,8 @@ def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> Plann
                       resource=resource.name, n_splits=folds, n_classes=n_classes,
                       strategy=search.strategy, why=resource.why)
     return PlannedWork(search.strategy, candidates, plan.trials, folds, plan,
-                       budgets_known=dataset is not None or resource.name != "n_samples")
+                       budgets_known=known and (dataset is not None
+                                                or resource.name != "n_samples"))
 
 
 def _estimator_params(spec: Any, allowed: tuple[str, ...]) -> dict[str, Any]:

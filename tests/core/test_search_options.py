@@ -72,3 +72,10 @@ def test_the_cost_preview_counts_the_fits_halving_runs():
     assert spec(strategy="halving-grid", resource="n_estimators").planned_trials() == 40
     grid = planned_work(spec(strategy="grid"))
     assert grid.fits == 27 * 5 and grid.full_budget_fits == grid.fits
+
+
+def test_the_count_needs_no_estimator_it_cannot_import():
+    raw = {**BASE, "estimator": {"class": "xgboost.XGBRegressor"},
+           "search": {"strategy": "halving-grid", "resource": "n_estimators"}}
+    work = planned_work(StudySpec.from_dict(raw))  # xgboost is not allowed here
+    assert work.trials == 27 + 9 + 3 + 1 and "n_estimators" in work.describe()

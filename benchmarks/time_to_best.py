@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -294,6 +295,72 @@ def run_case(name: str, case: dict[str, Any], csv: Path, jobs: int, folder: Path
           f"{'the same pick' if same else 'a different pick'}")
 
 
+def simulate(workers: int, mode: str, n_candidates: int = 24, seed: int = 0) -> tuple[float, int]:
+    """Makespan (in units of one fold on one tree) and trials of halving on a simulated
+    objective: ``workers`` workers, fold-sized tasks, costs proportional to the budget.
+
+    Real fits on 2 cores cannot show what asynchronous rungs are for (many workers, few
+    candidates per rung); this replays the strategies themselves at any worker count."""
+    import heapq
+
+    from hpstudio.core.records import TrialRecord, TrialState
+    from hpstudio.core.space import Values
+    from hpstudio.core.spec import SearchSpec
+    from hpstudio.core.strategies.base import StudyFacts
+    from hpstudio.core.strategies.halving import AsyncHalvingStrategy, HalvingStrategy
+
+    rng = np.random.default_rng(seed)
+    truth = rng.normal(size=n_candidates)
+    cost = rng.uniform(0.5, 2.0, size=n_candidates)  # some candidates fit slower
+    search = SearchSpec(strategy="halving-grid", resource="n_estimators", max_resources=60,
+                        asynchronous=mode == "async")
+    space = [{"x": Values(tuple(range(n_candidates)))}]
+    strategy: Any = (AsyncHalvingStrategy(search, space) if mode == "async" else
+                     HalvingStrategy(search, space, eager=mode == "sync"))
+    strategy.bind(StudyFacts(10_000, FOLDS, estimator_params={"n_estimators": 60}))
+    now, free, queue, events, done, trials = 0.0, workers, [], [], {}, 0
+    order = 0
+    while True:
+        while len(queue) + workers - free < 2 * workers:  # as the loop: two waves in flight
+            strategy.note_backlog(len(queue) + workers - free, workers)
+            candidate = strategy.ask()
+            if candidate is None:
+                break
+            trials += 1
+            queue += [candidate] * FOLDS
+        while free and queue:
+            candidate = queue.pop(0)
+            free -= 1
+            order += 1
+            heapq.heappush(events, (now + cost[candidate.number] * candidate.budget.amount,
+                                    order, candidate))
+        if not events:
+            return now, trials
+        now, _, candidate = heapq.heappop(events)
+        free += 1
+        done[candidate.key] = done.get(candidate.key, 0) + 1
+        if done[candidate.key] == FOLDS:
+            amount = candidate.budget.amount
+            score = truth[candidate.number] + rng.normal() / math.sqrt(amount)
+            strategy.tell(TrialRecord(1, candidate.number, candidate.params,
+                                      TrialState.COMPLETE, {"score": (score,) * FOLDS}, None,
+                                      (0.0,) * FOLDS, (0.0,) * FOLDS, 0.0, now,
+                                      rung=candidate.rung, budget=candidate.budget))
+
+
+def print_simulation() -> None:
+    print("\n== asynchronous rungs by worker count (simulated: 24 candidates, 6 → 18 → 54 "
+          "budget, 5 folds, fit cost proportional to budget x a per-candidate factor) ==")
+    print(f"{'workers':>8} {'sync barrier':>13} {'sync':>8} {'async':>8} {'async/sync':>11} "
+          f"{'async trials':>13}")
+    for workers in (2, 4, 8, 16, 32):
+        spans = {mode: statistics.median(simulate(workers, mode, seed=s)[0] for s in range(5))
+                 for mode in ("barrier", "sync", "async")}
+        trials = statistics.median(simulate(workers, "async", seed=s)[1] for s in range(5))
+        print(f"{workers:>8} {spans['barrier']:13.0f} {spans['sync']:8.0f} "
+              f"{spans['async']:8.0f} {spans['async'] / spans['sync']:11.2f} {trials:13.0f}")
+
+
 def subsample(csv: Path, rows: int, folder: Path) -> Path:
     import pandas as pd
 
@@ -308,8 +375,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4,000 rows instead of 20,640")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--grids", default=",".join(GRIDS))
+    parser.add_argument("--simulate-only", action="store_true",
+                        help="only the simulated comparison of the rung modes")
     args = parser.parse_args()
     started = time.perf_counter()
+    print_simulation()
+    if args.simulate_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         csv = subsample(HOUSING, 4000, folder) if args.quick else HOUSING

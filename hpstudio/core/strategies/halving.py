@@ -486,7 +486,7 @@ class AsyncHalvingStrategy(_Halving):
     Each ask proposes, in this order: a promotion that is already certain (as in the
     synchronous mode: even if every missing result of its rung beat the candidate, it
     would stay in the top ``ceil(n / factor)``); a new first-rung candidate; and only
-    when neither exists (a worker would otherwise wait for its rung to end), a
+    when neither exists and a worker is idle (fewer folds in flight than workers), a
     speculative promotion in the ASHA manner: the best candidate of a rung that ranks in
     the top ``floor(done / factor)`` of the results it has so far. Once a rung can get no
     more candidates, its top ``ceil(n / factor)`` are all promoted, so the synchronous
@@ -498,6 +498,10 @@ class AsyncHalvingStrategy(_Halving):
         super().__init__(search, space)
         self._next = 0
         self.speculative: set[Key] = set()  # promotions made on partial results
+        self._idle = True  # whether a worker has nothing to run (unknown: assume so)
+
+    def note_backlog(self, in_flight: int, n_workers: int) -> None:
+        self._idle = in_flight < n_workers
 
     def bind(self, facts: StudyFacts) -> None:
         super().bind(facts)
@@ -532,7 +536,7 @@ class AsyncHalvingStrategy(_Halving):
             if (number, 0) not in self._asked:
                 return self._take(number, 0)
         for rung in reversed(range(plan.n_rungs - 1)):
-            hopeful = self._speculative(rung)
+            hopeful = self._speculative(rung) if self._idle or not self._pending() else []
             if hopeful:
                 self.speculative.add((hopeful[0], rung + 1))
                 return self._take(hopeful[0], rung + 1)
@@ -543,13 +547,22 @@ class AsyncHalvingStrategy(_Halving):
         return sorted((n for n, s in scores.items() if not math.isnan(s)),
                       key=lambda n: (-scores[n], n))
 
-    def _size(self, rung: int) -> int | None:
-        """How many candidates ``rung`` will hold, once that is known."""
+    def _members_of(self, rung: int) -> set[int] | None:
+        """Every candidate ``rung`` will hold, once that is known: those promoted into it
+        and the rest of the top of the rung below, once that one has ended."""
         if rung == 0:
-            return len(self._base)
+            return set(range(len(self._base)))
         if not self._closed(rung - 1):
             return None
-        return sum(1 for (_, r) in self._asked if r == rung)
+        below = self._members_of(rung - 1)
+        assert below is not None
+        keep = math.ceil(len(below) / self._search.factor)
+        top = self._ranked(rung - 1)[:keep]
+        return {n for (n, r) in self._asked if r == rung} | set(top)
+
+    def _size(self, rung: int) -> int | None:
+        members = self._members_of(rung)
+        return None if members is None else len(members)
 
     def _certain(self, rung: int) -> list[int]:
         """Candidates of ``rung`` sure to be in its final top, not yet promoted."""
@@ -574,9 +587,8 @@ class AsyncHalvingStrategy(_Halving):
 
     def _closed(self, rung: int) -> bool:
         """Whether no more candidates can enter ``rung`` and all of them have results."""
-        size = self._size(rung)
-        return size is not None and len(self._scores[rung]) == size and all(
-            n in self._scores[rung] for (n, r) in self._asked if r == rung)
+        members = self._members_of(rung)
+        return members is not None and all(n in self._scores[rung] for n in members)
 
     def _finished(self) -> bool:
         plan = self._bound_plan

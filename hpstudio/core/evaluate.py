@@ -227,8 +227,14 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
     try:
         state = prepare(context, data)
         train, test = state.splits[task.fold]
+        params = task.params
+        if task.budget is not None:  # a rung of successive halving: fewer rows or trees
+            from hpstudio.core.strategies.halving import apply_budget
+
+            train, test, params = apply_budget(task.budget, train, test, params,
+                                               len(state.y), context.param_prefix)
         estimator, X_train, y_train, X_test, y_test = fold_inputs(
-            state.base_estimator, context, task.params, state.X, state.y, train, test)
+            state.base_estimator, context, params, state.X, state.y, train, test)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fit_start = time.time()

@@ -6,6 +6,7 @@ a local process pool and a Dask cluster are interchangeable behind ``Executor``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
@@ -49,6 +50,11 @@ class Executor(ABC):
     def cancel_pending(self) -> None:
         """Drop tasks that have not started; running ones finish and are still reported."""
 
+    def set_fold_timeout(self, seconds: float | None) -> bool:
+        """Kill any fold that runs longer than ``seconds`` (None: no limit) and report it
+        failed, "timed out after N s"; False when this backend cannot stop a running fit."""
+        return seconds is None
+
     def cancel_trial(self, number: int, rung: int = 0) -> None:  # noqa: B027 - optional
         """Drop the tasks of one trial that have not started (it was stopped early).
 
@@ -78,7 +84,12 @@ def default_jobs() -> int:
 
 
 class LocalExecutor(Executor):
-    """A reusable loky process pool: workers stay warm across studies in one process."""
+    """A reusable loky process pool: workers stay warm across studies in one process.
+
+    With a fold timeout, each task marks when its worker starts it (a small file naming
+    the worker's process); a fold past its time has its worker killed. Killing a worker
+    breaks the pool: the folds then running elsewhere are started again on a fresh pool,
+    and the other folds of the timed-out trial are reported stopped with it."""
 
     def __init__(self, n_jobs: int | None = None) -> None:
         self._n_jobs = max(1, n_jobs or default_jobs())
@@ -87,6 +98,11 @@ class LocalExecutor(Executor):
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         self._pool: Any = None
         self._stopping_since: float | None = None
+        self._fold_timeout: float | None = None
+        self._markers: dict[Future[FoldResult], Path] = {}
+        self._submitted = 0
+        self._timed_out: dict[Future[FoldResult], tuple[float, str]] = {}  # started, worker
+        self._doomed: dict[tuple[int, int], int] = {}  # (number, rung) -> fold that timed out
 
     @property
     def n_workers(self) -> int:
@@ -103,6 +119,7 @@ class LocalExecutor(Executor):
         self._stopping_since = None
         if self._tmpdir is not None:  # started again (nested CV): the last data goes
             self._tmpdir.cleanup()
+        self._doomed.clear()
         self._tmpdir = tempfile.TemporaryDirectory(prefix="hpstudio-data-")
         self._context = replace(context, data_path=dump_dataset(Path(self._tmpdir.name), X, y,
                                                                 groups))
@@ -120,30 +137,89 @@ class LocalExecutor(Executor):
         return get_reusable_executor(max_workers=self._n_jobs, timeout=300, env=env,
                                      initializer=serve_parent, initargs=(os.getpid(),))
 
+    def set_fold_timeout(self, seconds: float | None) -> bool:
+        self._fold_timeout = seconds
+        return True
+
     def submit(self, task: FoldTask) -> None:
         assert self._context is not None, "start() first"
-        future = self._pool.submit(evaluate_fold, self._context, task)
+        if self._fold_timeout and self._tmpdir is not None:
+            self._submitted += 1
+            marker = Path(self._tmpdir.name) / f"running-{self._submitted}"
+            future = self._pool.submit(evaluate_marked, self._context, task, str(marker))
+            self._markers[future] = marker
+        else:
+            future = self._pool.submit(evaluate_fold, self._context, task)
         self._futures[future] = task
 
     def results(self, timeout: float | None) -> list[FoldResult]:
         if not self._futures:
             return []
-        done, _ = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
         out: list[FoldResult] = []
+        if self._fold_timeout:  # look at the running folds' clocks a few times a second
+            timeout = 0.25 if timeout is None else min(timeout, 0.25)
+        done, _ = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
         lost: list[FoldTask] = []
+        broken = False
         for future in done:
             task = self._futures.pop(future)
+            marker = self._markers.pop(future, None)
+            if marker is not None:
+                marker.unlink(missing_ok=True)
             if future.cancelled():
                 continue
             try:
                 out.append(future.result())
             except Exception:  # the worker died (killed, out of memory): run the task again
-                lost.append(task)
-        if lost and self._stopping_since is None:  # a stopping study starts no fold again
+                broken = True
+                stopped = self._stopped_result(future, task)
+                if stopped is not None:
+                    out.append(stopped)
+                else:
+                    lost.append(task)
+        if broken and self._stopping_since is None:  # a stopping study starts no fold again
             self._pool = self._get_pool()
             for task in lost:
                 self.submit(task)
+        if self._fold_timeout:
+            self._kill_overdue()
         return out
+
+    def _kill_overdue(self) -> None:
+        """Kill the worker of each fold running past the timeout."""
+        assert self._fold_timeout is not None
+        now = time.time()
+        for future, marker in list(self._markers.items()):
+            if future.done() or future in self._timed_out:
+                continue
+            try:
+                pid_text, started_text = marker.read_text().split()
+                pid, started = int(pid_text), float(started_text)
+            except (OSError, ValueError):
+                continue  # not started yet (or the marker is being written)
+            if now - started <= self._fold_timeout:
+                continue
+            task = self._futures[future]
+            self._timed_out[future] = (started, str(pid))
+            self._doomed.setdefault((task.trial_number, task.rung), task.fold)
+            kill_process(pid)
+
+    def _stopped_result(self, future: Future[FoldResult], task: FoldTask) -> FoldResult | None:
+        """The failed result of a fold that timed out, or of a fold of the same trial
+        stopped with it; None for a fold that was merely lost with a killed worker."""
+        limit = f"timed out after {self._fold_timeout or 0:g} s"
+        timing = self._timed_out.pop(future, None)
+        key = (task.trial_number, task.rung)
+        if timing is None and key not in self._doomed:
+            return None
+        now = time.time()
+        started, worker = timing if timing is not None else (now, "")
+        error = limit if timing is not None else (
+            f"stopped: fold {self._doomed[key]} of this trial {limit}")
+        nan = float("nan")
+        scorers = self._context.scorers if self._context is not None else {}
+        return FoldResult(task.trial_number, task.fold, dict.fromkeys(scorers, nan), None,
+                          now - started, 0.0, started, now, worker, error, task.rung)
 
     def cancel_pending(self) -> None:
         """Drop queued folds; the first call with folds still running starts the grace period."""
@@ -157,6 +233,7 @@ class LocalExecutor(Executor):
         for future, task in list(self._futures.items()):
             if task.trial_number == number and task.rung == rung and future.cancel():
                 del self._futures[future]
+                self._markers.pop(future, None)
 
     def abandon_running(self) -> None:
         self.cancel_pending()
@@ -180,6 +257,8 @@ class LocalExecutor(Executor):
             if running and self._pool is not None:
                 self._pool.shutdown(wait=False, kill_workers=True)
             self._futures.clear()
+        self._markers.clear()
+        self._timed_out.clear()
         self._stopping_since = None
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
@@ -285,6 +364,31 @@ def _exit_when_parent_ends(parent_pid: int) -> None:
         while os.getppid() == parent_pid:
             time.sleep(PARENT_CHECK_SECONDS)
     os._exit(ORPHAN_EXIT_STATUS)
+
+
+def evaluate_marked(context: EvaluationContext, task: FoldTask, marker: str) -> FoldResult:
+    """``evaluate_fold``, telling the parent when this worker started it (for timeouts).
+
+    The study's data, splits and estimator class are loaded first, so that a worker's
+    first fold is not charged for its start-up."""
+    from hpstudio.core.evaluate import prepare
+
+    with contextlib.suppress(Exception):  # a failure is evaluate_fold's to report
+        prepare(context)
+    path = Path(marker)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(f"{os.getpid()} {time.time()!r}")
+    os.replace(partial, path)  # the parent never reads half a marker
+    try:
+        return evaluate_fold(context, task)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def kill_process(pid: int) -> None:
+    """End a worker now, whatever it is doing (SIGKILL; TerminateProcess on Windows)."""
+    with contextlib.suppress(OSError):  # it ended on its own meanwhile
+        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def dump_dataset(folder: Path, X: Any, y: Any, groups: Any = None) -> str:

@@ -29,12 +29,22 @@ class PlannedWork:
     folds: int  # splits per candidate (0: only the data can tell)
     splitter: str | None = None  # the named splitter, None for the folds shorthand
     outer: int | None = None  # outer folds of nested CV (each runs the whole search)
+    rungs: Any = None  # successive halving: its RungPlan
+    budgets_known: bool = True  # False: rows of data not known yet (no dataset)
 
     @property
     def fits(self) -> int:
         """Fits of the search, and with nested CV of each outer fold's search and refit."""
         search = self.trials * self.folds
         return search if self.outer is None else search * (self.outer + 1) + self.outer
+
+    @property
+    def full_budget_fits(self) -> float:
+        """The fits counted as full-budget fits (a fit on a third of the rows counts a
+        third): what a duration estimate from one full probe fit should multiply."""
+        if self.rungs is None:
+            return float(self.fits)
+        return self.rungs.budget_share() * self.folds
 
     def describe(self) -> str:
         """The count line of the editor, e.g. ``18 candidates × 5 folds = 90 fits``."""
@@ -51,6 +61,14 @@ class PlannedWork:
         elif self.outer is not None:
             fits += (f"; nested CV runs it again in {self.outer or '?'} outer folds: "
                      f"{self.fits:,} fits")
+        if self.rungs is not None:
+            plan = self.rungs
+            counts = " → ".join(f"{n:,}" for n in plan.candidates)
+            on = plan.describe().split(" candidates ", 1)[1] if self.budgets_known else (
+                "rows" if plan.resource == "n_samples" else plan.resource)
+            return (f"{counts} candidates in {plan.n_rungs} rung"
+                    f"{'s' if plan.n_rungs != 1 else ''} ({on}) = {self.trials:,} trials "
+                    f"× {folds} = {fits}")
         if self.strategy == "grid":
             if math.isfinite(self.candidates) and self.trials < self.candidates:
                 what = f"{self.trials:,} of {int(self.candidates):,} candidates"
@@ -74,13 +92,18 @@ def grid_candidates(subspaces: Sequence[SubSpace]) -> int:
     )
 
 
-def planned_work(spec: Any, dataset: Any = None) -> PlannedWork:
+def planned_work(spec: Any, dataset: Any = None,
+                 allowed_packages: Iterable[str] = ()) -> PlannedWork:
     """Trials and fits of a :class:`~hpstudio.core.spec.StudySpec`, safe for huge spaces.
 
     The splits per candidate come from the splitter (``get_n_splits``); splitters whose
     count depends on the data (leave-one-out, groups) are counted on ``dataset`` when
-    given, and left unknown (0) otherwise."""
+    given, and left unknown (0) otherwise. Successive halving counts its rungs; its rows
+    budget needs the ``dataset`` (without one the data is taken to be large enough for
+    every rung)."""
     search = spec.search
+    if search.strategy in ("halving-grid", "halving-random"):
+        return _planned_halving(spec, dataset, tuple(allowed_packages))
     if search.strategy == "grid":
         candidates: float = grid_candidates(spec.space)
         trials = int(min(candidates, search.n_trials)) if search.n_trials else int(candidates)
@@ -106,6 +129,65 @@ def _splits(cv: Any, dataset: Any) -> int:
         return count_splits(splitter, cv.splitter, dataset.X, dataset.y, dataset.groups)
     except (SpecError, TypeError, ValueError):
         return 0
+
+
+def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> PlannedWork:
+    from hpstudio.core.strategies.base import StudyFacts
+    from hpstudio.core.strategies.halving import Resource, plan_rungs, resolve_resource
+
+    search = spec.search
+    folds = _splits(spec.cv, dataset) or spec.cv.folds
+    n_samples = int(dataset.X.shape[0]) if dataset is not None else 10**12
+    n_classes = dataset.n_classes if dataset is not None else None
+    facts = StudyFacts(n_samples, folds, n_classes, spec.estimator.short_name,
+                       _estimator_params(spec, allowed))
+    searched = {name for sub in spec.space for name in sub}
+    try:
+        resource = resolve_resource(search, facts, searched)
+        known = True
+    except SpecError:
+        if facts.estimator_params:
+            raise  # a budget parameter the estimator lacks, or one that is searched
+        # the estimator cannot be imported here: count the rungs as if budgets were ample
+        name = search.resource if search.resource not in ("auto", "n_samples") else "n_samples"
+        resource = Resource(name, search.max_resources or 10**12, "")
+        known = False
+    setting = search.min_resources
+    if search.strategy == "halving-grid":
+        candidates: float = grid_candidates(spec.space)
+        count = int(candidates)
+    else:
+        candidates = space_size(spec.space)
+        if search.n_trials is not None:
+            count = search.n_trials
+        else:  # scikit-learn's "exhaust": as many as the smallest budget allows
+            first = 1 if resource.name != "n_samples" else folds * 2 * (n_classes or 1)
+            count = resource.maximum // max(1, first if isinstance(setting, str | None)
+                                            else setting)
+        if math.isfinite(candidates):
+            count = int(min(count, candidates))
+    plan = plan_rungs(count, factor=search.factor, min_resources=setting,
+                      max_resources=resource.maximum,
+                      aggressive_elimination=search.aggressive_elimination,
+                      resource=resource.name, n_splits=folds, n_classes=n_classes,
+                      strategy=search.strategy, why=resource.why)
+    return PlannedWork(search.strategy, candidates, plan.trials, folds, spec.cv.splitter,
+                       None if spec.cv.outer is None else _splits(spec.cv.outer, dataset),
+                       rungs=plan, budgets_known=known and (dataset is not None
+                                                            or resource.name != "n_samples"))
+
+
+def _estimator_params(spec: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """The estimator's parameters with the fixed values applied; {} when it cannot be
+    imported here (the editor counts while the class is still being typed)."""
+    from hpstudio.core.errors import HpstudioError
+    from hpstudio.core.estimators import default_params, resolve_estimator_class
+
+    try:
+        cls = resolve_estimator_class(spec.estimator.cls, allowed)
+    except HpstudioError:
+        return {}
+    return {**default_params(cls), **dict(spec.estimator.fixed)}
 
 
 def first_candidate(spec: Any) -> dict[str, Any]:

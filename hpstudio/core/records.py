@@ -54,10 +54,12 @@ class Budget:
 
     The resource is ``n_samples`` (rows of each training fold) or the name of an estimator
     parameter such as ``n_estimators`` or ``max_iter``, as in scikit-learn's halving
-    searches."""
+    searches. ``seed`` fixes which rows an ``n_samples`` budget draws (scikit-learn's
+    ``random_state``); the study's spec holds it, so it is not stored with a trial."""
 
     resource: str
     amount: float
+    seed: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ class TrialRecord:
     budget: Budget | None = None
     value: float | None = None
     folds: tuple[FoldResult, ...] = field(default=(), compare=False, repr=False)
+    reused_from: int | None = None  # the study whose fit this is: scores taken, not refitted
 
     @property
     def key(self) -> tuple[int, int]:

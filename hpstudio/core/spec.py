@@ -36,7 +36,7 @@ from hpstudio.core.space import (
 )
 
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
-STRATEGIES = ("grid", "random", "bayes")
+STRATEGIES = ("grid", "random", "bayes", "halving-grid", "halving-random")
 SURROGATES = ("GP", "RF", "ET", "GBRT")
 ACQUISITIONS = ("gp_hedge", "EI", "PI", "LCB")
 INITIAL_GENERATORS = ("random", "sobol", "lhs", "halton")
@@ -161,6 +161,18 @@ class SearchSpec:
     acquisition: str = "gp_hedge"
     initial_points: int = 10
     initial_generator: str = "random"
+    # Successive halving (hpstudio.core.strategies.halving), scikit-learn's names and meanings
+    factor: float = 3
+    resource: str = "auto"  # "n_samples", an estimator parameter, or "auto"
+    min_resources: int | str | None = None  # None: "exhaust" (grid) / "smallest" (random)
+    max_resources: int | None = None  # None: every row, or the estimator's own value
+    aggressive_elimination: bool = False
+    asynchronous: bool = False  # True: promote as soon as a candidate is in a rung's top
+    # Any strategy: seconds a fold may run before its worker is killed; early stopping of
+    # hopeless trials ("folds"); answering a candidate from an earlier identical fit
+    trial_timeout: float | None = None
+    prune: str | None = None
+    reuse: bool = True
 
 
 @dataclass(frozen=True)
@@ -254,7 +266,7 @@ class StudySpec:
             "space": [{n: dimension_to_raw(d) for n, d in sub.items()} for sub in self.space],
             "cv": _cv_to_dict(self.cv),
             "scoring": _scoring_to_dict(self.scoring),
-            "search": _drop_none(self.search.__dict__.copy()),
+            "search": _search_to_raw(self.search),
         }
         if self.steps:
             out["steps"] = [{"name": step.name, "class": step.cls, "fixed": _encode(step.fixed)}
@@ -284,6 +296,10 @@ class StudySpec:
 
     def planned_trials(self) -> int:
         """How many trials the study will run if no other budget stops it first."""
+        if self.search.strategy in ("halving-grid", "halving-random"):
+            from hpstudio.core.probe import planned_work
+
+            return planned_work(self).trials
         if self.search.strategy == "grid":
             size = grid_size(self.space)
             return min(size, self.search.n_trials) if self.search.n_trials else size
@@ -301,7 +317,7 @@ class StudySpec:
         parser's rules here; and a grid search must be small enough to list its candidates.
         """
         StudySpec.from_dict(self.to_dict(), base_dir=self.data.base_dir)
-        if self.search.strategy == "grid":
+        if self.search.strategy in ("grid", "halving-grid"):
             check_grid(self.space)  # also explains float ranges without num/step
 
     def check_feasible(self, dataset: Any, allowed_packages: Iterable[str] = ()) -> None:
@@ -323,6 +339,15 @@ class StudySpec:
         cls = check_pipeline(self, allowed_packages)
         _scoring.check_metrics(self.scoring)
         _splitters.check_values(self.cv)
+        from hpstudio.core.estimators import default_params
+        from hpstudio.core.search_options import check_resource
+
+        try:
+            own = set(cls().get_params(deep=True))
+        except Exception:
+            own = set(default_params(cls))
+        names = own | {f"{self.estimator.name}__{name}" for name in own}
+        check_resource(self.search, names, self.space, self.estimator.short_name)
         return cls
 
 
@@ -683,7 +708,7 @@ def _parse_search(raw: Any) -> SearchSpec:
     n_trials = raw.get("n_trials")
     if n_trials is not None:
         _expect_int("search.n_trials", n_trials, 1, MAX_TRIALS, _TRIALS_LIMIT)
-    elif strategy != "grid":
+    elif strategy not in ("grid", "halving-grid", "halving-random"):
         n_trials = 50
     seed, patience = raw.get("seed"), raw.get("patience")
     if seed is not None:
@@ -706,8 +731,18 @@ def _parse_search(raw: Any) -> SearchSpec:
     _expect_int("search.initial_points", initial_points, 1, MAX_TRIALS, _TRIALS_LIMIT)
     generator = raw.get("initial_generator", "random")
     _expect_choice("search.initial_generator", generator, INITIAL_GENERATORS)
+    from hpstudio.core.search_options import parse_search_options
+
+    options = parse_search_options(raw, strategy, n_trials)
     return SearchSpec(strategy, n_trials, seed, None if time_limit is None else float(time_limit),
-                      patience, surrogate, acquisition, initial_points, generator)
+                      patience, surrogate, acquisition, initial_points, generator, **options)
+
+
+def _search_to_raw(search: SearchSpec) -> dict[str, Any]:
+    from hpstudio.core.search_options import DEFAULTS, search_options_to_raw
+
+    raw = _drop_none({k: v for k, v in search.__dict__.items() if k not in DEFAULTS})
+    return {**raw, **search_options_to_raw(search)}
 
 
 # ----- values: what TOML and JSON can both carry ---------------------------------------------

@@ -45,6 +45,7 @@ from hpstudio.core.spec import StudySpec
 from hpstudio.core.storage import HistoryRepository, NewStudy
 from hpstudio.core.storage.liveness import HEARTBEAT_SECONDS, new_owner
 from hpstudio.core.strategies import Strategy, make_strategy
+from hpstudio.core.strategies.base import study_facts
 
 Listener = Callable[[StudyEvent], None]
 _POLL_SECONDS = 0.05
@@ -90,7 +91,9 @@ class _Progress:
     def record(self, trial: TrialRecord) -> None:
         if trial.ok:
             self.n_complete += 1
-            if self.best is None or trial.mean_test_score > self.best.mean_test_score:
+            # as scikit-learn's halving searches choose: the highest rung reached wins
+            if self.best is None or (trial.rung, trial.mean_test_score) > (
+                    self.best.rung, self.best.mean_test_score):
                 self.best = trial
                 self.since_improvement = 0
                 return
@@ -156,6 +159,8 @@ class StudyRunner:
         fingerprint = dataset.fingerprint()
         context = context_for(spec, dataset, estimator_class, self.allowed_packages)
         n_splits = count_splits(context, dataset)
+        if spec.search.strategy.startswith("halving"):  # an impossible plan: refused up front
+            make_strategy(spec).bind(study_facts(context, dataset, n_splits))
         self.store.check_integrity()  # a damaged history gets nothing, not a failed study
         if study_id is None:
             study_id = self.store.create_study(
@@ -201,19 +206,33 @@ class StudyRunner:
         for trial in finished:
             progress.record(trial)
         strategy = make_strategy(spec)
+        strategy.bind(study_facts(context, dataset, n_splits))
         strategy.restore(finished)
-        n_total = spec.planned_trials()
+        n_total = strategy.total or spec.planned_trials()
+        reuse = None
+        if spec.search.reuse:
+            from hpstudio.core.reuse import ReuseIndex
+
+            reuse = ReuseIndex.build(self.store, study_id)
         self.listener(StudyStarted(study_id, spec.name, n_total, progress.n_complete,
                                    progress.n_failed, resumed, self.executor.n_workers))
         if dataset.dropped_rows:
             self._log(f"{dataset.dropped_rows} rows without a target value were left out")
         for text in split_warnings(context, dataset):
             self._log(f"scikit-learn warns about the splits: {text}", "warning")
+        for line in strategy.describe_plan():
+            self._log(line)
         status, reason = StudyStatus.FAILED, "ended unexpectedly"
         try:
+            timeout = spec.search.trial_timeout
+            if not self.executor.set_fold_timeout(timeout) and timeout:
+                self._log(f"trial_timeout: {type(self.executor).__name__} cannot stop a fit "
+                          "that runs too long; folds run to their end", "warning")
             self.executor.start(context, dataset.X, dataset.y, dataset.groups)
             status, reason = self._loop(study_id, spec, strategy, progress, started,
-                                        previous_elapsed, n_splits)
+                                        previous_elapsed, n_splits, reuse)
+            for line in strategy.closing_notes() + (reuse.closing_notes() if reuse else []):
+                self._log(line)
             if status is StudyStatus.FINISHED and spec.cv.outer is not None:
                 from hpstudio.core.nested import run_nested_for_study
 
@@ -242,8 +261,8 @@ class StudyRunner:
                             progress.n_failed, previous_elapsed + time.time() - started)
 
     def _loop(self, study_id: int, spec: StudySpec, strategy: Strategy, progress: _Progress,
-              started: float, previous_elapsed: float,
-              folds: int) -> tuple[StudyStatus, str | None]:
+              started: float, previous_elapsed: float, folds: int,
+              reuse: Any = None) -> tuple[StudyStatus, str | None]:
         executor = self.executor
         # Two waves of tasks queued per worker: enough that none idles at a trial boundary,
         # few enough that pause and stop act within one fold's time.
@@ -253,6 +272,7 @@ class StudyRunner:
         limit = spec.search.time_limit
         patience = spec.search.patience
         stopping_since: float | None = None
+        reused: list[TrialRecord] = []  # answered from earlier fits, not yet told
         while True:
             if self._stop.is_set():
                 executor.cancel_pending()
@@ -267,17 +287,22 @@ class StudyRunner:
                               f"running after {STOP_GRACE_SECONDS:g} s", "warning")
                     return StudyStatus.STOPPED, self._stop_reason
             elif self._resume.is_set() and not exhausted:
-                while executor.in_flight < queue_depth:
+                while executor.in_flight + len(reused) < queue_depth:
                     strategy.note_backlog(executor.in_flight, executor.n_workers)
                     candidate = strategy.ask()
-                    if candidate is None:
-                        exhausted = True
+                    if candidate is None:  # a waiting strategy asks again after results
+                        exhausted = not strategy.waiting or (
+                            executor.in_flight == 0 and not reused)
                         break
+                    earlier = reuse.answer(study_id, candidate) if reuse else None
+                    if earlier is not None:
+                        reused.append(earlier)
+                        continue
                     progress.in_progress[candidate.key] = candidate
                     for fold in range(folds):
                         executor.submit(FoldTask(candidate.number, fold, candidate.params,
                                                  candidate.rung, candidate.budget))
-            if executor.in_flight == 0:
+            if executor.in_flight == 0 and not reused:
                 if self._stop.is_set():
                     return StudyStatus.STOPPED, self._stop_reason
                 if exhausted:
@@ -293,15 +318,19 @@ class StudyRunner:
                 was_paused = False
                 self._log("resumed")
                 self.listener(StudyResumed(study_id))
-            for result in executor.results(timeout=_POLL_SECONDS):
+            ready, reused = reused, []
+            for result in executor.results(timeout=0 if ready else _POLL_SECONDS):
                 self._hear_warnings(result, progress)
                 trial = self._collect(study_id, result, progress, folds, strategy)
-                if trial is None:
-                    continue
+                if trial is not None:
+                    ready.append(trial)
+            for trial in ready:
                 self.store.save_trial(trial)  # stored before anyone is told
+                if reuse is not None:
+                    reuse.add(study_id, trial)
                 strategy.tell(trial)
                 progress.record(trial)
-                if not trial.ok:
+                if trial.state is TrialState.FAILED:
                     self._log(f"trial {trial.number} failed: {trial.error}", "warning")
                 elapsed = previous_elapsed + time.time() - started
                 self.listener(TrialFinished(trial, progress.n_complete, progress.n_failed,
@@ -469,4 +498,6 @@ def _finished_reason(spec: StudySpec, progress: _Progress) -> str:
     done = progress.n_complete + progress.n_failed
     if spec.search.strategy == "grid":
         return f"all {done} candidates evaluated"
+    if spec.search.strategy.startswith("halving"):
+        return f"successive halving done: {done} trials over its rungs"
     return f"trial budget of {done} trials reached"

@@ -328,6 +328,7 @@ class StoredColumns:
     n_splits: np.ndarray  # int64: splits each trial ran
     error: list[str | None]
     params_json: list[str]
+    reused_from: np.ndarray | None = None  # int64 study ids, -1: fitted here; None: all
 
 
 RecordLoader = Callable[[Sequence[tuple[int, int]] | None], list[TrialRecord]]
@@ -343,7 +344,8 @@ ExtraMetricLoader = Callable[[str], tuple[np.ndarray, np.ndarray, np.ndarray]]
 _TRIAL_COLUMNS = {"number": np.int64, "rung": np.int64, "state": np.int8, "ok": bool,
                   "test": float, "std": float, "k": np.int64, "train": float,
                   "fit_time": float, "score_time": float, "started": float,
-                  "finished": float, "subspace": np.int64, "n_resources": float}
+                  "finished": float, "subspace": np.int64, "n_resources": float,
+                  "reused_from": np.int64}
 _TIME_COLUMNS = frozenset({"fit_time", "score_time"})
 _FOLD_COLUMNS = {"fold_trial": np.int64, "fold_worker": np.int64, "fold_started": float,
                  "fold_finished": float, "fold_ok": bool}
@@ -355,7 +357,8 @@ class TrialTable:
     Trial-level columns (``col``): number, rung, state (codes of ``STATE_CODES``), ok,
     test / std / train (the refit metric's mean, std and mean train score; NaN when not
     complete), k (splits run), fit_time, score_time, started, finished, subspace,
-    n_resources. Fold-level columns (``fold_col``, for the timeline) carry
+    n_resources, reused_from (the study whose fit a reused trial took; -1: fitted here).
+    Fold-level columns (``fold_col``, for the timeline) carry
     ``fold_trial`` pointing back into the trial rows. ``version`` is bumped on every
     change so views can cache what they derive.
     """
@@ -436,6 +439,8 @@ class TrialTable:
         c["finished"].extend(columns.finished)
         c["subspace"].extend(columns.subspace)
         c["n_resources"].extend(columns.n_resources)
+        c["reused_from"].extend(np.full(n, -1, np.int64) if columns.reused_from is None
+                                else columns.reused_from)
         table._fold_loader = folds
         if n:
             table._fold_sources.append((0, None))
@@ -491,6 +496,9 @@ class TrialTable:
         budgets = list(map(_BUDGET, trials))
         c["n_resources"].extend(np.full(n, np.nan) if budgets.count(None) == n else np.array(
             [math.nan if b is None else b.amount for b in budgets], dtype=float))
+        reused = [t.reused_from for t in trials]
+        c["reused_from"].extend(np.full(n, -1, np.int64) if reused.count(None) == n else
+                                np.array([-1 if r is None else r for r in reused], np.int64))
         self._records.extend(trials)
         self._errors.extend(map(_ERROR, trials))
         last = self._fold_sources[-1] if self._fold_sources else None
@@ -675,10 +683,15 @@ class TrialTable:
         return self.index_of(number, rung) is not None
 
     def best_index(self) -> int | None:
-        """The complete row with the highest mean test score (first one on ties)."""
-        scores = np.where(self.complete, self.test, -np.inf)
+        """The complete row with the highest mean test score (first one on ties); with
+        rungs of successive halving, among the highest rung reached (scikit-learn's rule)."""
+        complete = self.complete
+        scores = np.where(complete, self.test, -np.inf)
         if not len(scores):
             return None
+        rung = self.rung
+        if complete.any() and rung.any():
+            scores = np.where(rung == rung[complete].max(), scores, -np.inf)
         best = int(np.argmax(scores))
         return best if np.isfinite(scores[best]) else None
 

@@ -37,6 +37,7 @@ from PySide6.QtGui import QColor
 from hpstudio.core.records import TrialRecord
 from hpstudio.core.trials import STATE_CODES, TrialTable, trial_key
 from hpstudio.gui.session import StudySession
+from hpstudio.gui.widgets.budget_options import trial_marks
 
 __all__ = ["FIXED_COLUMNS", "TrialFilterProxy", "TrialTableModel", "format_value"]
 
@@ -263,6 +264,9 @@ class TrialTableModel(QAbstractTableModel):
             number = int(self._table.number[trial_index])
             return "1" if numbers is not None and number in numbers else "0"
         if role == Qt.ItemDataRole.ToolTipRole:
+            marks = trial_marks(self._table, trial_index, self._column_key(column))
+            if marks:
+                return marks
             if self._state_code(trial_index) == _FAILED:
                 error = self._table.error_of(trial_index)
                 number = int(self._table.number[trial_index])
@@ -296,15 +300,21 @@ class TrialTableModel(QAbstractTableModel):
         self._filter = None if numbers is None else frozenset(numbers)
 
     # ----- cells -------------------------------------------------------------------------
+    def _column_key(self, column: int) -> str:
+        return FIXED_COLUMNS[column] if column < len(FIXED_COLUMNS) else ""
+
     def _state_code(self, index: int) -> int:
         return int(self._table.col("state")[index])
 
     def _display(self, index: int, column: int) -> Any:
         table = self._table
         if column == COL_NUMBER:
-            return str(int(table.number[index]))
+            rung = int(table.rung[index])
+            return f"{int(table.number[index])}·r{rung}" if rung else str(
+                int(table.number[index]))
         if column == COL_STATE:
-            return table.state_name(index)
+            reused = int(table.col("reused_from")[index]) >= 0
+            return table.state_name(index) + (" ↺" if reused else "")
         if column < len(FIXED_COLUMNS):
             value = float(self._numeric(FIXED_COLUMNS[column])[index])
             if math.isnan(value):

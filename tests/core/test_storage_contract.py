@@ -208,6 +208,21 @@ def test_numbers_are_unique_per_study_and_rung(repo):
     assert [t.key for t in repo.load_trials(other)] == [(5, 0)]
 
 
+def test_a_reused_trial_names_the_study_that_fitted_it(repo):
+    study = new_study(repo)
+    fitted = trial(study, 0, (0.6, 0.7))
+    reused = TrialRecord(**{**{f: getattr(fitted, f) for f in fitted.__dataclass_fields__},
+                            "number": 1, "folds": (), "reused_from": 42})
+    repo.save_trials([fitted, reused])
+    loaded = repo.load_trials(study)
+    assert [t.reused_from for t in loaded] == [None, 42]
+    assert same(loaded[1], reused)
+    assert repo.open_trials(study).col("reused_from").tolist() == [-1, 42]
+    # the best of a halving study is at its highest rung, as scikit-learn picks it
+    repo.save_trial(trial(study, 2, (0.1, 0.2), rung=1, budget=Budget("n_samples", 9.0)))
+    assert repo.open_trials(study).best_index() == 2
+
+
 def test_several_metrics_and_the_refit_metric(repo):
     metrics = ("roc_auc", "accuracy")
     study = new_study(repo, metrics=metrics, refit="roc_auc")

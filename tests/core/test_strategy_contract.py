@@ -1,7 +1,8 @@
 """What every search strategy promises the study loop, run against each one.
 
-A strategy never proposes a candidate twice, takes back a stored study with ``restore``
-and then skips what finished, answers ``None`` once it has nothing more to propose (and
+A strategy never proposes a candidate twice (at one rung: successive halving proposes a
+candidate again at each higher rung), takes back a stored study with ``restore`` and then
+skips what finished, answers ``None`` once it has nothing more to propose (and
 keeps answering ``None``), keeps its proposals inside the space, and stays silent on
 single folds unless it prunes. A new strategy joins ``STRATEGIES`` and must pass all of
 them.
@@ -17,9 +18,11 @@ import pytest
 from hpstudio.core.records import Candidate, FoldResult, TrialRecord, TrialState
 from hpstudio.core.space import FloatRange, IntRange, SubSpace, Values, candidate_key
 from hpstudio.core.spec import SearchSpec
-from hpstudio.core.strategies.base import Strategy
+from hpstudio.core.strategies.base import Strategy, StudyFacts
 from hpstudio.core.strategies.bayes import BayesStrategy
 from hpstudio.core.strategies.grid import GridStrategy
+from hpstudio.core.strategies.halving import make_halving
+from hpstudio.core.strategies.pruning import FoldPruner
 from hpstudio.core.strategies.random import RandomStrategy
 
 SPACE: list[SubSpace] = [
@@ -42,8 +45,33 @@ def bayes(space: list[SubSpace]) -> Strategy:
     return BayesStrategy(space, search, max_wait=30.0)
 
 
+FACTS = StudyFacts(n_samples=1000, n_splits=2)
+
+
+def halving(strategy: str, asynchronous: bool) -> Callable[[list[SubSpace]], Strategy]:
+    def make(space: list[SubSpace]) -> Strategy:
+        search = SearchSpec(strategy=strategy, seed=3, resource="n_samples",
+                            n_trials=BUDGET if strategy == "halving-random" else None,
+                            asynchronous=asynchronous)
+        made = make_halving(search, space)
+        made.bind(FACTS)
+        return made
+    return make
+
+
+def pruned_grid(space: list[SubSpace]) -> Strategy:
+    made = FoldPruner(GridStrategy(space))
+    made.bind(FACTS)
+    return made
+
+
 STRATEGIES: dict[str, Callable[[list[SubSpace]], Strategy]] = {
-    "grid": grid, "random": random, "bayes": bayes}
+    "grid": grid, "random": random, "bayes": bayes,
+    "halving-grid": halving("halving-grid", False),
+    "halving-grid-async": halving("halving-grid", True),
+    "halving-random": halving("halving-random", False),
+    "halving-random-async": halving("halving-random", True),
+    "grid-pruned": pruned_grid}
 
 
 @pytest.fixture(params=list(STRATEGIES))
@@ -61,7 +89,7 @@ def trial(candidate: Candidate) -> TrialRecord:
     value = score(candidate.params)
     return TrialRecord(1, candidate.number, dict(candidate.params), TrialState.COMPLETE,
                        {"score": (value, value)}, None, (0.01, 0.01), (0.0, 0.0), 0.0, 1.0,
-                       candidate.subspace)
+                       candidate.subspace, rung=candidate.rung, budget=candidate.budget)
 
 
 def run(strategy: Strategy, stop_after: int | None = None) -> list[Candidate]:
@@ -71,6 +99,7 @@ def run(strategy: Strategy, stop_after: int | None = None) -> list[Candidate]:
         strategy.note_backlog(0, 1)
         candidate = strategy.ask()
         if candidate is None:
+            assert not strategy.waiting  # nothing is in flight: None means finished
             break
         asked.append(candidate)
         strategy.tell(trial(candidate))
@@ -93,10 +122,13 @@ def in_space(candidate: Candidate) -> bool:
 
 def test_never_proposes_a_candidate_twice(make):
     asked = run(make(SPACE))
-    keys = [candidate_key(c.params) for c in asked]
+    keys = [(candidate_key(c.params), c.rung) for c in asked]
     assert len(keys) == len(set(keys)) > 0
-    numbers = [c.number for c in asked]
+    numbers = [c.key for c in asked]
     assert len(numbers) == len(set(numbers))
+    by_number: dict[int, object] = {}
+    for c in asked:  # one number, one point of the space (whatever its budget)
+        assert by_number.setdefault(c.number, c.subspace) == c.subspace
 
 
 def test_proposals_stay_in_the_space_and_within_the_total(make):
@@ -118,9 +150,9 @@ def test_restore_then_ask_skips_what_finished(make):
     resumed = make(SPACE)
     resumed.restore([trial(c) for c in done])
     rest = run(resumed)
-    before = {candidate_key(c.params) for c in done}
-    assert not before & {candidate_key(c.params) for c in rest}
-    assert not {c.number for c in done} & {c.number for c in rest}
+    before = {(candidate_key(c.params), c.rung) for c in done}
+    assert not before & {(candidate_key(c.params), c.rung) for c in rest}
+    assert not {c.key for c in done} & {c.key for c in rest}
     assert len(done) + len(rest) == resumed.total
 
 

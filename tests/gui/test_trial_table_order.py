@@ -36,8 +36,8 @@ def trial(number: int, score: float, *, fit: float = 0.01, rung: int = 0,
 
 
 def numbers(model) -> list[int]:
-    return [int(model.data(model.index(r, COL_NUMBER), DISPLAY))
-            for r in range(model.rowCount())]
+    return [int(model.data(model.index(r, COL_NUMBER), DISPLAY).split("·")[0])
+            for r in range(model.rowCount())]  # "3·r1": trial 3 at rung 1
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ _STATES = {state.value: state for state in TrialState}
 _RECORD_COLUMNS = (
     "number, rung, resource, n_resources, subspace, params, state, value, test_scores, "
     "train_scores, fit_times, score_times, started, finished, error, fold_errors, "
-    "fold_timeline"
+    "fold_timeline, reused_from"
 )
 
 
@@ -468,7 +468,7 @@ class HistoryStore(HistoryRepository):
         try:
             with self._connection() as conn, conn:
                 timeline = self._timeline_blob(conn, trial.folds, new_workers)
-                conn.execute(schema.TRIAL_INSERT, (*row, timeline, None))
+                conn.execute(schema.TRIAL_INSERT, (*row, timeline, trial.reused_from))
         except sqlite3.DatabaseError as exc:
             raise self._explain(exc) from None
         self._worker_ids.update(new_workers)  # committed: safe to remember
@@ -546,10 +546,10 @@ class HistoryStore(HistoryRepository):
         rows = self._rows(
             "SELECT number, rung, state, mean_test_score, std_test_score, mean_train_score, "
             "mean_fit_time, mean_score_time, started, finished, subspace, n_resources, "
-            "n_splits, error, params FROM trials WHERE study_id=? ORDER BY number, rung",
-            (study_id,))
+            "n_splits, error, params, reused_from FROM trials WHERE study_id=? "
+            "ORDER BY number, rung", (study_id,))
         metrics, refit = self._study_header(study_id)
-        cols = _transpose(rows, 15)
+        cols = _transpose(rows, 16)
         columns = StoredColumns(
             number=np.asarray(cols[0], dtype=np.int64), rung=np.asarray(cols[1], dtype=np.int64),
             state=np.asarray(cols[2], dtype=object), mean_test_score=_float_array(cols[3]),
@@ -559,6 +559,7 @@ class HistoryStore(HistoryRepository):
             subspace=np.asarray([s or 0 for s in cols[10]], dtype=np.int64),
             n_resources=_float_array(cols[11]), n_splits=np.asarray(cols[12], dtype=np.int64),
             error=list(cols[13]), params_json=list(cols[14]),
+            reused_from=np.array([-1 if r is None else r for r in cols[15]], dtype=np.int64),
         )
         return TrialTable.from_stored(
             columns, records=lambda keys: self._read_records(study_id, keys),
@@ -641,7 +642,8 @@ def _records(study_id: int, rows: list[tuple[Any, ...]],
     """Trial records from their rows; each packed column is decoded in one numpy call
     when its rows have one shape (the usual case), so 100,000 trials load quickly."""
     (numbers, rungs, resources, amounts, subspaces, params, states, values, tests, trains,
-     fits, score_times, starts, ends, errors, fold_errors, timelines) = _transpose(rows, 17)
+     fits, score_times, starts, ends, errors, fold_errors, timelines,
+     reused) = _transpose(rows, 18)
     metrics, refit = study
     params_list = json.loads("[" + ",".join(params.tolist()) + "]")
     test = _score_rows(tests.tolist(), metrics)
@@ -660,7 +662,7 @@ def _records(study_id: int, rows: list[tuple[Any, ...]],
             study_id, number, params_list[i], _STATES[states[i]], test[i] or {refit: ()},
             train[i], fit[i],
             scored[i], starts[i], ends[i], subspaces[i] or 0, errors[i], refit, rung, budget,
-            values[i], folds))
+            values[i], folds, reused[i]))
     return out
 
 

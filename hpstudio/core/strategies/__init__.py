@@ -7,6 +7,15 @@ from hpstudio.core.strategies.base import Strategy
 
 
 def make_strategy(spec: StudySpec) -> Strategy:
+    strategy = _make(spec)
+    if spec.search.prune == "folds":
+        from hpstudio.core.strategies.pruning import FoldPruner
+
+        return FoldPruner(strategy)
+    return strategy
+
+
+def _make(spec: StudySpec) -> Strategy:
     strategy = spec.search.strategy
     if strategy == "grid":
         from hpstudio.core.step_cache import reuse_order
@@ -22,6 +31,10 @@ def make_strategy(spec: StudySpec) -> Strategy:
         from hpstudio.core.strategies.bayes import BayesStrategy
 
         return BayesStrategy(spec.space, spec.search)
+    if strategy in ("halving-grid", "halving-random"):
+        from hpstudio.core.strategies.halving import make_halving
+
+        return make_halving(spec.search, spec.space)
     raise ValueError(f"unknown strategy {strategy!r}")
 
 

@@ -23,6 +23,7 @@ from hpstudio.gui.plots.overfitting import OverfittingPlot
 from hpstudio.gui.plots.parallel import ParallelPlot
 from hpstudio.gui.plots.pareto import ParetoPlot
 from hpstudio.gui.plots.rank import RankPlot
+from hpstudio.gui.plots.rungs import RungsPlot
 from hpstudio.gui.plots.slices import SlicesPlot
 from hpstudio.gui.plots.timeline import TimelinePlot
 from hpstudio.gui.session import StudySession
@@ -33,7 +34,7 @@ __all__ = ["PlotsPanel"]
 
 class PlotsPanel(QtWidgets.QWidget):
     """Tabs: History, Slices, Parallel, Contour, Importance, Overfitting, Pareto, EDF, Rank,
-    Timeline; a metric chooser beside them when the study has several metrics.
+    Timeline, Rungs; a metric chooser beside them when the study has several metrics.
 
     Signals: ``trialClicked(int)`` when a trial is clicked in any plot;
     ``filterChanged(object)`` with the set of trial numbers passing the parallel
@@ -58,11 +59,12 @@ class PlotsPanel(QtWidgets.QWidget):
         self.edf = EdfPlot()
         self.rank = RankPlot()
         self.timeline = TimelinePlot()
+        self.rungs = RungsPlot()
         self.plots: dict[str, PlotBase] = {
             p.title.lower(): p
             for p in (self.history, self.slices, self.parallel, self.contour,
                       self.importance, self.overfitting, self.pareto, self.edf, self.rank,
-                      self.timeline)
+                      self.timeline, self.rungs)
         }
         self.tabs = QtWidgets.QTabWidget(self)
         self.metric_chooser = MetricChooser(self.session, self)
@@ -150,7 +152,7 @@ class PlotsPanel(QtWidgets.QWidget):
 
     def show_plot(self, name: str) -> PlotBase:
         """Switch to the tab ``name`` (history, slices, parallel, contour, importance,
-        overfitting, timeline) and make sure it is up to date."""
+        overfitting, timeline, rungs) and make sure it is up to date."""
         plot = self.plots[name]
         self.tabs.setCurrentWidget(plot)
         plot.ensure_fresh()

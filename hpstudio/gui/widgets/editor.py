@@ -852,7 +852,7 @@ class StudyEditor(QWidget):
                 spec = StudySpec("count", DataSpec(builtin="iris"), EstimatorSpec("count"),
                                  self.space_editor.space(), self.strategy_panel.cv(),
                                  search=self.strategy_panel.search())
-            self._work = planned_work(spec, self._split_dataset(spec))
+            self._work = planned_work(spec, self._split_dataset(spec), self._allowed)
         except SpecError:
             self.space_editor.set_count("— fix the marked cells to count the fits")
             self.space_editor.show_explosion(None)
@@ -907,12 +907,13 @@ class StudyEditor(QWidget):
                 f"A trial fit of the first candidate failed, so every trial may fail:\n{result}")
         else:
             fits = self._work.fits
+            cost = self._work.full_budget_fits  # halving's small budgets cost less
             cluster = self.cluster_address()
             if cluster:
-                text = f"{_about(result * fits)} of fitting, shared by {cluster}"
+                text = f"{_about(result * cost)} of fitting, shared by {cluster}"
             else:
                 workers = self.n_jobs()
-                total = estimate_seconds(result, fits, workers)
+                total = estimate_seconds(result, cost, workers)
                 text = (f"{_about(total)} on {workers} "
                         f"worker{'s' if workers != 1 else ''}")
             self.space_editor.set_estimate(

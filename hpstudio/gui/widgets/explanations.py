@@ -35,6 +35,10 @@ STRATEGY_HELP = {
               "ranges; good when only a few parameters matter",
     "bayes": "Bayesian optimisation: models the score from past trials and tries the most "
              "promising candidate next (scikit-optimize)",
+    "halving-grid": "Successive halving over a grid: every candidate on a small budget, the "
+                    "best third on three times as much, and so on (HalvingGridSearchCV)",
+    "halving-random": "Successive halving over sampled candidates: the trial budget is the "
+                      "first rung's candidates (HalvingRandomSearchCV)",
 }
 SURROGATE_HELP = {
     "GP": "Gaussian process: smooth model of the score, best for a few continuous parameters",

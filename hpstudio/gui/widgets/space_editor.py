@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from hpstudio.core.errors import SpecError
 from hpstudio.core.estimators import CatalogueEntry
 from hpstudio.core.pipeline import is_function_value, is_object_value
+from hpstudio.core.search_options import GRID_STRATEGIES
 from hpstudio.core.space import Dimension, FloatRange, IntRange, Values
 from hpstudio.core.spec import parse_dimension
 from hpstudio.gui.resources import INVALID_COLOR, invalid_cell_color, set_invalid
@@ -326,7 +327,7 @@ def row_dimension(row: ParamRow, key: str, strategy: str) -> tuple[Dimension | N
         elif points:
             raw["num"] = _number(points)
         dim = parse_dimension(key, raw)
-        if (strategy == "grid" and isinstance(dim, FloatRange)
+        if (strategy in GRID_STRATEGIES and isinstance(dim, FloatRange)
                 and dim.num is None and dim.step is None):
             dim.grid(key)  # raises: grid search needs points on a float range
     except SpecError as exc:
@@ -685,7 +686,7 @@ class SubSpaceModel(QAbstractTableModel):
                     cast(max(numbers)))
         elif kind == "values" and not row.values and row.low and row.high:
             row.values = f"{row.low}, {row.high}"
-        if kind == "float" and self._strategy == "grid" and not row.points:
+        if kind == "float" and self._strategy in GRID_STRATEGIES and not row.points:
             row.points = "5"
         row.kind = kind
 

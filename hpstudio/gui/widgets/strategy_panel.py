@@ -37,6 +37,7 @@ from hpstudio.core.spec import (
     SearchSpec,
 )
 from hpstudio.gui.resources import set_invalid
+from hpstudio.gui.widgets.budget_options import BudgetOptions
 from hpstudio.gui.widgets.explanations import (
     ACQUISITION_HELP,
     CV_HELP,
@@ -63,7 +64,9 @@ REGRESSION_METRICS = ("r2", "neg_mean_squared_error", "neg_root_mean_squared_err
                       "explained_variance")
 _METRIC_NOTES = {"roc_auc": " (binary)"}
 _STRATEGY_LABELS = {"grid": "grid search", "random": "random search",
-                    "bayes": "Bayesian optimisation"}
+                    "bayes": "Bayesian optimisation",
+                    "halving-grid": "successive halving (grid)",
+                    "halving-random": "successive halving (random)"}
 _MAX_INT = 2**31 - 1
 #: The trial budget of random and Bayesian search when a spec names none (the spec reader's
 #: default), shown instead of an empty budget when the user switches away from grid search.
@@ -179,6 +182,7 @@ class StrategyPanel(QWidget):
         self._search_form.addRow("Initial design", self.initial_generator_combo)
         self._search_form.addRow("Time limit", self.time_limit_spin)
         self._search_form.addRow("Patience", self.patience_spin)
+        self.budget_options = BudgetOptions(self._search_form, self)  # halving, timeout, ...
         cv_form = QFormLayout()
         cv_form.addRow("Splitter", self.splitter_picker)
         cv_form.addRow("Folds", self.folds_spin)
@@ -230,6 +234,7 @@ class StrategyPanel(QWidget):
             check.toggled.connect(self._emit_changed)
         self.splitter_picker.changed.connect(self._on_splitter_changed)
         self.metrics_picker.changed.connect(self._emit_changed)
+        self.budget_options.changed.connect(self._emit_changed)
         self.workers_spin.valueChanged.connect(self.runSettingsChanged)
         self.cluster_edit.textChanged.connect(self.runSettingsChanged)
         self.allowed_edit.editingFinished.connect(self._on_allowed_edited)
@@ -237,13 +242,14 @@ class StrategyPanel(QWidget):
     # ----- spec sections ----------------------------------------------------------------------
     def search(self) -> SearchSpec:
         strategy = self.strategy()
-        trials = self.trials_spin.value() or None
+        trials = None if strategy == "halving-grid" else self.trials_spin.value() or None
         time_limit = self.time_limit_spin.value() or None
         return SearchSpec(strategy, trials, _optional(self.seed_spin), time_limit,
                           _optional(self.patience_spin) or None,
                           self.surrogate_combo.currentText(), self.acquisition_combo.currentText(),
                           self.initial_points_spin.value(),
-                          self.initial_generator_combo.currentText())
+                          self.initial_generator_combo.currentText(),
+                          **self.budget_options.values())
 
     def set_search(self, search: SearchSpec) -> None:
         def apply() -> None:
@@ -258,6 +264,7 @@ class StrategyPanel(QWidget):
             self.initial_generator_combo.setCurrentText(search.initial_generator)
             self.time_limit_spin.setValue(search.time_limit or 0)
             self.patience_spin.setValue(search.patience or 0)
+            self.budget_options.set_values(search)
 
         self._quietly(apply)
         self._sync_enabled()
@@ -295,6 +302,7 @@ class StrategyPanel(QWidget):
     def set_strategy(self, strategy: str, n_trials: int | None = None) -> None:
         """Switch strategy as the user would (emits); ``n_trials`` sets the trial budget."""
         self._quietly(lambda: self.strategy_combo.setCurrentIndex(STRATEGIES.index(strategy)))
+        self.budget_options.set_strategy(strategy, by_user=True)
         self._sync_trials_minimum()
         if n_trials is not None:
             self._quietly(lambda: self.trials_spin.setValue(n_trials))
@@ -368,6 +376,7 @@ class StrategyPanel(QWidget):
         if self._updating:
             return
         strategy = self.strategy()
+        self.budget_options.set_strategy(strategy, by_user=True)
         self._sync_trials_minimum()
         self._sync_enabled()
         self.strategyChanged.emit(strategy)
@@ -388,6 +397,8 @@ class StrategyPanel(QWidget):
                        self.initial_generator_combo):
             self._search_form.setRowVisible(widget, bayes)
         self.seed_spin.setEnabled(self.strategy() != "grid")
+        self._search_form.setRowVisible(self.trials_spin, self.strategy() != "halving-grid")
+        self.budget_options.set_strategy(self.strategy())
         shorthand = self.splitter_picker.uses_shorthand()
         self.folds_spin.setEnabled(shorthand)
         self.shuffle_check.setEnabled(shorthand)

@@ -378,7 +378,7 @@ def _runnable_spec(name: str, estimator: Any, subspaces: Any, stored: Any, cv: A
     ``[[steps]]``), parameter values that are plain or objects of allowed classes, a number
     of folds or a splitter of ``sklearn.model_selection``, and scorers given by name."""
     from hpstudio.core.describe import describe_value, pipeline_sections
-    from hpstudio.core.spec import StudySpec, dimension_to_raw
+    from hpstudio.core.spec import StudySpec, dimension_to_raw, search_to_raw
     from hpstudio.core.splitters import cv_section
 
     if stored is None or y is None or groups is not None:
@@ -400,7 +400,7 @@ def _runnable_spec(name: str, estimator: Any, subspaces: Any, stored: Any, cv: A
         scoring["metric"] = scorer.scorers[0][1]
     raw = {"name": name, "data": {"stored": stored.key}, **sections, "space": space,
            "cv": cv_raw, "scoring": scoring,
-           "search": {k: v for k, v in search.__dict__.items() if v is not None}}
+           "search": search_to_raw(search)}
     try:
         spec = StudySpec.from_dict(raw, base_dir=stored.path.parent)
         spec.validate(allowed)

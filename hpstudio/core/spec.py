@@ -266,7 +266,7 @@ class StudySpec:
             "space": [{n: dimension_to_raw(d) for n, d in sub.items()} for sub in self.space],
             "cv": _cv_to_dict(self.cv),
             "scoring": _scoring_to_dict(self.scoring),
-            "search": _search_to_raw(self.search),
+            "search": search_to_raw(self.search),
         }
         if self.steps:
             out["steps"] = [{"name": step.name, "class": step.cls, "fixed": _encode(step.fixed)}
@@ -738,7 +738,7 @@ def _parse_search(raw: Any) -> SearchSpec:
                       patience, surrogate, acquisition, initial_points, generator, **options)
 
 
-def _search_to_raw(search: SearchSpec) -> dict[str, Any]:
+def search_to_raw(search: SearchSpec) -> dict[str, Any]:
     from hpstudio.core.search_options import DEFAULTS, search_options_to_raw
 
     raw = _drop_none({k: v for k, v in search.__dict__.items() if k not in DEFAULTS})

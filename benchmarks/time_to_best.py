@@ -6,11 +6,13 @@ sides), two grids of random forests are searched with 5 folds on 2 workers by:
 * scikit-learn's ``GridSearchCV`` (the exhaustive reference: it scores every candidate on
   the full budget, so it also tells the full-budget score of whatever another method picks);
 * ``HalvingGridSearchCV`` with the rows as the budget, and with the trees as the budget
-  (not possible when the grid searches ``n_estimators`` itself);
+  (not possible when the grid searches ``n_estimators`` itself), both with scikit-learn's
+  default rungs and, for trees, also from 7 trees (two rungs: 7 -> 21);
 * Optuna's TPE sampler with its median pruner, fold by fold, as many trials as candidates;
 * hpstudio: the exhaustive grid, successive halving with ``resource = "auto"``
   synchronous (scikit-learn's rungs; a candidate certain of its promotion starts at once),
-  synchronous with a barrier at each rung (as scikit-learn waits), and asynchronous.
+  synchronous with a barrier at each rung (as scikit-learn waits), and asynchronous; and
+  synchronous and asynchronous from 7 trees, the rungs of the second trees budget.
 
 For each it prints the wall time, its ratio to GridSearchCV, the candidate it picks, that
 candidate's full-budget score and its gap to the exhaustive best; then the targets: halving
@@ -48,6 +50,7 @@ from hpstudio.core.study import StudyRunner
 HOUSING = Path("/work/shared/data/housing.csv")
 TARGET = "median_house_value"
 FOLDS = 5
+TREES_FROM = 7  # a second trees budget: 7 -> 21 trees instead of scikit-learn's 6 -> 18 -> 54
 GRIDS: dict[str, dict[str, Any]] = {
     "forest24": {
         "title": "24-candidate forest grid (60 trees)",
@@ -118,15 +121,18 @@ def run_grid_search(X: Any, y: Any, case: dict[str, Any], jobs: int) -> tuple[Re
 
 
 def run_halving_search(X: Any, y: Any, case: dict[str, Any], jobs: int,
-                       resource: str) -> Result:
+                       resource: str, min_resources: int | None = None) -> Result:
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.model_selection import HalvingGridSearchCV
 
-    name = f"HalvingGridSearchCV ({'rows' if resource == 'n_samples' else 'trees'})"
+    name = f"HalvingGridSearchCV ({'rows' if resource == 'n_samples' else 'trees'}"
+    name += f" from {min_resources})" if min_resources else ")"
     if resource != "n_samples" and case["trees"] is None:
         return Result(name, None, note="n/a: the grid searches n_estimators")
     pipe, grid = sklearn_setup(X, case)
-    extra = {} if resource == "n_samples" else {"max_resources": case["trees"]}
+    extra: dict[str, Any] = {} if resource == "n_samples" else {"max_resources": case["trees"]}
+    if min_resources:
+        extra["min_resources"] = min_resources
     start = time.perf_counter()
     search = HalvingGridSearchCV(pipe, grid, cv=FOLDS, scoring=case["metric"], n_jobs=jobs,
                                  resource=resource, random_state=0, **extra).fit(X, y)
@@ -237,6 +243,8 @@ def run_case(name: str, case: dict[str, Any], csv: Path, jobs: int, folder: Path
     runs: list[Callable[[], Result]] = [
         lambda: run_halving_search(X, y, case, jobs, "n_samples"),
         lambda: run_halving_search(X, y, case, jobs, "model__n_estimators"),
+        # two rungs, 7 -> 21 trees: fewer fits, and 8 candidates instead of 3 at the last rung
+        lambda: run_halving_search(X, y, case, jobs, "model__n_estimators", TREES_FROM),
         lambda: run_optuna(X, y, case, jobs),
         lambda: run_hpstudio(csv, case, jobs, folder, "hpstudio grid", {"strategy": "grid"}),
         lambda: run_hpstudio(csv, case, jobs, folder, "hpstudio halving auto, sync",
@@ -248,6 +256,12 @@ def run_case(name: str, case: dict[str, Any], csv: Path, jobs: int, folder: Path
                              {"strategy": "halving-grid", "resource": "auto", "seed": 0,
                               "asynchronous": True}),
     ]
+    if case["trees"] is not None:  # the same two rungs as HalvingGridSearchCV's from 7
+        runs += [lambda mode=mode: run_hpstudio(
+            csv, case, jobs, folder, f"hpstudio halving auto from {TREES_FROM}, {mode}",
+            {"strategy": "halving-grid", "resource": "auto", "seed": 0,
+             "min_resources": TREES_FROM, "asynchronous": mode == "async"})
+            for mode in ("sync", "async")]
     for run in runs:
         results.append(run())
         print(f"   ... {results[-1].method}: "
@@ -275,8 +289,10 @@ def run_case(name: str, case: dict[str, Any], csv: Path, jobs: int, folder: Path
     by = {r.method: r for r in results}
     halvings = [r.wall for r in results if r.method.startswith("Halving") and r.wall]
     better = min(halvings) if halvings else math.nan
-    for mode in ("sync", "async"):
-        r = by[f"hpstudio halving auto, {mode}"]
+    modes = [f"auto{suffix}, {mode}" for suffix in ("", f" from {TREES_FROM}")
+             for mode in ("sync", "async")]
+    for mode in (m for m in modes if f"hpstudio halving {m}" in by):
+        r = by[f"hpstudio halving {mode}"]
         assert r.wall is not None
         ok_score = gaps[r.method] <= 0.5
         ok_time = r.wall <= 0.8 * better

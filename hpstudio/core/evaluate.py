@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hpstudio.core.grown_fits import final_estimator, growth_for
 from hpstudio.core.records import SCORE, Budget, FoldResult
 from hpstudio.core.step_cache import fit_fold
 
@@ -235,12 +236,17 @@ def evaluate_fold(context: EvaluationContext, task: FoldTask,
                                                len(state.y), context.param_prefix)
         estimator, X_train, y_train, X_test, y_test = fold_inputs(
             state.base_estimator, context, params, state.X, state.y, train, test)
+        growth = growth_for(context, task.fold, params, task.budget, estimator)
+        if growth is not None:  # a promoted forest keeps the trees of its last rung
+            estimator = growth.resume(estimator)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fit_start = time.time()
             fitted = fit_fold(estimator, context, (task.fold, task.budget), X_train,
                               y_train, X_test)
             fit_time = time.time() - fit_start
+            if growth is not None:
+                growth.store(final_estimator(fitted.model))
             scorers = _scorers(state, context, estimator)
             score_start = time.time()
             test_scores = _score(scorers, fitted.model, fitted.X_test, y_test)

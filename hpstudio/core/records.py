@@ -60,6 +60,8 @@ class Budget:
     resource: str
     amount: float
     seed: int | None = field(default=None, compare=False)
+    # the candidate's last rung: what it fits now is never continued at a bigger budget
+    last: bool = field(default=True, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -346,7 +346,7 @@ class _Halving(Strategy):
         if plan.resource == RESOURCE_SAMPLES:
             budget = Budget(RESOURCE_SAMPLES, amount, self._search.seed)
         else:
-            budget = Budget(plan.resource, amount)
+            budget = Budget(plan.resource, amount, last=rung == plan.n_rungs - 1)
             params = {**params, plan.resource: amount}
         return Candidate(number, dict(params), subspace, rung, budget)
 

@@ -124,7 +124,7 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
     app.setApplicationDisplayName("hpstudio")
     _apply_resources(app)
 
-    from hpstudio.gui.background import hold_jobs, release_jobs
+    from hpstudio.gui.background import hold_jobs, release_jobs, shutdown_processes
     from hpstudio.gui.main_window import MainWindow
 
     unattended = bool(run or screenshot)
@@ -193,6 +193,7 @@ def run_app(spec: str | Path | None = None, db: str | Path | None = None, run: b
         app.exec()
     del watcher
     window.shutdown()
+    shutdown_processes()
     return int(outcome["status"])
 
 

@@ -1,4 +1,4 @@
-"""The Importance tab: fANOVA fitted off the GUI thread, right on a known objective,
+"""The Importance tab: fANOVA fitted in a helper process, right on a known objective,
 agreeing with Optuna's fANOVA, following a live study, and saying what it shows."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from hpstudio.gui.plots.importance import AXIS_LABEL
 from hpstudio.gui.plots.panel import PlotsPanel
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-# The first forest also imports scikit-learn's ensembles, in a background thread that a
-# loaded machine may starve for a while: waits are generous.
+# The first forest also starts the helper process, which imports scikit-learn's ensembles;
+# a loaded machine may starve it for a while: waits are generous.
 WAIT_MS = 60_000
 
 
@@ -104,20 +104,21 @@ def test_one_absurd_score_does_not_flip_the_ranking(panel, qtbot):
     assert shares["dummy"] < 0.1
 
 
-def test_the_forest_is_fitted_off_the_gui_thread_and_follows_a_live_study(panel, qtbot,
-                                                                         monkeypatch):
-    import threading
+def test_the_forest_is_fitted_in_a_helper_process_and_follows_a_live_study(panel, qtbot,
+                                                                            monkeypatch):
+    import os
 
     import hpstudio.gui.plots.importance as module
+    from hpstudio.gui import background
 
-    seen: list[str] = []
-    original = module.fanova_importances
+    sent: list[object] = []
+    original = module.run_in_process
 
-    def spy(*args, **kwargs):
-        seen.append(threading.current_thread().name)
-        return original(*args, **kwargs)
+    def recording(owner, work, args, callback):
+        sent.append(work)
+        original(owner, work, args, callback)
 
-    monkeypatch.setattr(module, "fanova_importances", spy)
+    monkeypatch.setattr(module, "run_in_process", recording)
     panel.show()
     qtbot.waitExposed(panel)
     first = [record(i, {"a": float(i % 7), "b": float(i % 3)}, float(i % 7))
@@ -131,7 +132,34 @@ def test_the_forest_is_fitted_off_the_gui_thread_and_follows_a_live_study(panel,
     qtbot.waitUntil(lambda: plot.result() is not None and plot.result().n_scored == 400
                     and not plot.busy, timeout=WAIT_MS)
     assert max(plot.importances(), key=plot.importances().get) == "b"
-    assert seen and all(name == "hpstudio-background" for name in seen)
+    assert len(sent) >= 2 and all(work is fanova_importances for work in sent)
+    helper = background._PROCESSES
+    assert helper is not None
+    pids = {process.pid for process in helper._processes.values()}
+    assert pids and os.getpid() not in pids  # the GUI process only waited
+
+
+def test_a_helper_process_that_dies_fails_its_job_and_the_next_gets_a_new_one(qtbot):
+    import os
+    import signal
+
+    from PySide6.QtCore import QObject
+
+    from hpstudio.gui import background
+
+    owner = QObject()
+    results: list[tuple[object, object]] = []
+    background.run_in_process(owner, os.getpid, (), lambda r, e: results.append((r, e)))
+    qtbot.waitUntil(lambda: len(results) == 1, timeout=WAIT_MS)
+    first_pid = results[0][0]
+    assert results[0][1] is None and first_pid != os.getpid()
+    background.run_in_process(owner, os.kill, (first_pid, signal.SIGKILL),
+                              lambda r, e: results.append((r, e)))
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=WAIT_MS)
+    assert isinstance(results[1][1], Exception)  # the job is reported failed, not lost
+    background.run_in_process(owner, os.getpid, (), lambda r, e: results.append((r, e)))
+    qtbot.waitUntil(lambda: len(results) == 3, timeout=WAIT_MS)
+    assert results[2][1] is None and results[2][0] not in (first_pid, os.getpid())
 
 
 def test_a_big_study_is_subsampled_and_a_new_study_replaces_the_bars(panel, qtbot):

@@ -126,10 +126,18 @@ def test_columns_match_records_and_grow_in_place() -> None:
 
 
 def test_columns_param_missing_in_a_subspace() -> None:
-    trials = [make_trial(0, {"a": 1.0}, (0.5, 0.5)), make_trial(1, {"b": "x"}, (0.6, 0.6))]
-    cols = TrialTable.from_trials(trials)
-    assert np.isnan(cols.params["a"].values[1]) and cols.params["a"].values[0] == 1.0
-    assert np.isnan(cols.params["b"].values[0]) and cols.params["b"].labels == ["x"]
+    trials = [make_trial(0, {"a": 1.0}, (0.5, 0.5)), make_trial(1, {"b": "x"}, (0.6, 0.6)),
+              make_trial(2, {"a": 2.0, "c": 1}, (0.7, 0.7))]
+    grown = TrialTable()
+    for t in trials:  # rows arriving one by one, each with other names than the last
+        grown.extend([t])
+        grown.params  # noqa: B018 - read as a live plot reads it after each arrival
+    for cols in (TrialTable.from_trials(trials), grown):
+        assert list(cols.params) == ["a", "b", "c"]
+        assert cols.params["a"].values[0] == 1.0 and np.isnan(cols.params["a"].values[1])
+        assert cols.params["a"].values[2] == 2.0
+        assert np.isnan(cols.params["b"].values[0]) and cols.params["b"].labels == ["x"]
+        assert np.isnan(cols.params["c"].values[:2]).all() and cols.params["c"].values[2] == 1
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ Each bar is the share of the score's variance that one parameter explains on its
 by functional ANOVA over a random forest fitted to the trials (see
 :func:`~hpstudio.core.importance.fanova_importances`): the shares sum to at most 1, the
 rest being interactions between parameters, and one outlying score does not flip them.
-The forest is fitted off the GUI thread; a live study is followed at most every
+The forest is fitted in a helper process; a live study is followed at most every
 ``MIN_INTERVAL_S`` seconds, and a result that arrives for data since replaced is dropped.
 The caption says what the bars show and which trials they were computed on.
 """
@@ -19,7 +19,7 @@ from PySide6 import QtGui, QtWidgets
 
 from hpstudio.core.importance import Importances, ParameterValues, fanova_importances
 from hpstudio.core.trials import TrialTable
-from hpstudio.gui.background import run_in_background
+from hpstudio.gui.background import run_in_process
 from hpstudio.gui.plots.base import PlotBase, set_ticks
 
 __all__ = ["ImportancePlot", "importance_inputs"]
@@ -81,8 +81,9 @@ class ImportancePlot(PlotBase):
         self._running = True
         if self._result is None:
             self.info.setText(f"computing the importance over {len(scores)} trials…")
-        run_in_background(self, lambda: fanova_importances(parameters, scores),
-                          lambda result, error: self._done(generation, result, error))
+        # a process, not a thread: the forest's Python parts would slow the GUI thread
+        run_in_process(self, fanova_importances, (parameters, scores),
+                       lambda result, error: self._done(generation, result, error))
 
     def _done(self, generation: int, result: Importances | None,
               error: BaseException | None) -> None:

@@ -786,6 +786,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def warm_catalogue() -> None:
+    """Build scikit-learn's catalogue of estimators now (it imports every scikit-learn
+    module: most of a second, once per process), so that reading ``PCA()`` later is
+    instant. Front ends call it off their main thread."""
+    _sklearn_estimators()
+
+
 @lru_cache(maxsize=1)
 def _sklearn_estimators() -> dict[str, str]:
     """scikit-learn's own catalogue: short class name -> public dotted path."""

@@ -505,3 +505,33 @@ def test_a_study_the_data_cannot_support_disables_start_with_the_reason(qtbot, e
     assert editor.message_label.isVisible() or editor.message_label.isVisibleTo(editor)
     editor.strategy_panel.folds_spin.setValue(2)
     qtbot.waitUntil(editor.is_valid, timeout=WAIT_MS)
+
+
+def test_the_estimator_catalogue_is_built_off_the_gui_thread(qtbot, monkeypatch):
+    """Reading a value written as a call (the step row's ``SVC()``) needs scikit-learn's
+    catalogue of estimators, which imports every scikit-learn module: built on the GUI
+    thread, it froze the window for most of a second."""
+    import functools
+    import threading
+
+    from hpstudio.core import paste
+
+    built_on_gui_thread: list[bool] = []
+    original = paste._sklearn_estimators.__wrapped__
+
+    @functools.lru_cache(maxsize=1)
+    def recording() -> dict[str, str]:
+        built_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return original()
+
+    monkeypatch.setattr(paste, "_sklearn_estimators", recording)
+    widget = StudyEditor(probe_delay_ms=30)
+    qtbot.addWidget(widget)
+    spec = StudySpec.from_dict({
+        "name": "svc", "data": {"builtin": "digits"},
+        "estimator": {"class": "sklearn.svm.SVC"},
+        "space": [{"C": [1.0, 10.0]}]})
+    widget.set_spec(spec)
+    settle(qtbot, widget)
+    assert widget.is_valid()
+    assert built_on_gui_thread == [False]

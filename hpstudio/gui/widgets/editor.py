@@ -114,8 +114,15 @@ class _Shown:
 
 
 def _introspect(path: str, allowed: tuple[str, ...]) -> _ClassInfo:
-    """Import the class (this is what imports scikit-learn) and read its parameters."""
+    """Import the class (this is what imports scikit-learn) and read its parameters.
+
+    It also builds scikit-learn's catalogue of estimators, which the space editor reads
+    when a value is written as a call (``SVC()``): built there, on the GUI thread, the
+    first such value froze the window for most of a second."""
+    from hpstudio.core.paste import warm_catalogue
+
     cls = resolve_estimator_class(path, allowed)
+    warm_catalogue()
     return _ClassInfo(cls.__name__, default_params(cls), is_classifier_class(cls),
                       needs_target(cls))
 

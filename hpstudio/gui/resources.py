@@ -18,6 +18,7 @@ Validation feedback follows one convention across widgets: :func:`set_invalid` s
 from __future__ import annotations
 
 import functools
+import sys
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
@@ -131,16 +132,17 @@ def app_icon() -> QIcon:
     """Return the application icon with every pre-rendered size plus a large SVG render.
 
     The small PNGs come from a simplified drawing that stays legible at 16-32 px, so exact sizes
-    are served from them; the 1024 px render from the SVG covers large high-DPI uses such as the
-    macOS dock.
+    are served from them; on macOS a 1024 px render from the SVG covers the high-DPI dock (it
+    costs 10 ms of every start, so only there).
     """
     _require_gui_application()
     icon = QIcon()
     for size in APP_ICON_SIZES:
         icon.addPixmap(_pixmap_from_png("icons", f"hpstudio-{size}.png"))
-    large = _render_svg(resource_path("icons", "hpstudio.svg").read_bytes(), 1024)
-    if large is not None:
-        icon.addPixmap(large)
+    if sys.platform == "darwin":  # the dock; elsewhere the 512 px PNG is the largest used
+        large = _render_svg(resource_path("icons", "hpstudio.svg").read_bytes(), 1024)
+        if large is not None:
+            icon.addPixmap(large)
     return icon
 
 

@@ -515,6 +515,7 @@ def test_the_estimator_catalogue_is_built_off_the_gui_thread(qtbot, monkeypatch)
     import threading
 
     from hpstudio.core import paste
+    from hpstudio.gui.widgets import editor as editor_module
 
     built_on_gui_thread: list[bool] = []
     original = paste._sklearn_estimators.__wrapped__
@@ -525,6 +526,7 @@ def test_the_estimator_catalogue_is_built_off_the_gui_thread(qtbot, monkeypatch)
         return original()
 
     monkeypatch.setattr(paste, "_sklearn_estimators", recording)
+    monkeypatch.setattr(editor_module, "_CLASS_INFO", {})  # as in a fresh app
     widget = StudyEditor(probe_delay_ms=30)
     qtbot.addWidget(widget)
     spec = StudySpec.from_dict({

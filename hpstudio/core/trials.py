@@ -78,7 +78,7 @@ _REUSED = operator.attrgetter("reused_from")
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while columns are built from many objects.
 
     Building them allocates a list per column; each allocation burst would start a full
@@ -454,7 +454,7 @@ class TrialTable:
     # -- growing -------------------------------------------------------------------------
     def extend(self, trials: Sequence[TrialRecord]) -> int:
         """Append finished trials; returns the index of the first new row."""
-        with _collector_paused():
+        with collector_paused():
             return self._extend(trials)
 
     def _extend(self, trials: Sequence[TrialRecord]) -> int:
@@ -639,7 +639,7 @@ class TrialTable:
     def _parsed_stored_params(self) -> list[dict[str, Any]]:
         if self._stored_params is None:
             assert self._stored is not None
-            with _collector_paused():
+            with collector_paused():
                 self._stored_params = json.loads(
                     "[" + ",".join(self._stored.params_json) + "]")
         return self._stored_params
@@ -708,7 +708,7 @@ class TrialTable:
         """Parameter columns by name, in order of first appearance."""
         upto = self._params_upto
         if upto < len(self):
-            with _collector_paused():
+            with collector_paused():
                 dicts = self.param_dicts()[upto:]
                 self._extend_params(dicts, upto)
             self._params_upto = len(self)
@@ -751,7 +751,7 @@ class TrialTable:
 
     def _sync_folds(self) -> None:
         sources, self._fold_sources = self._fold_sources, []
-        with _collector_paused():
+        with collector_paused():
             self._sync_fold_sources(sources)
 
     def _sync_fold_sources(self, sources: list[tuple[int, list[TrialRecord] | None]]) -> None:

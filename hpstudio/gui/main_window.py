@@ -18,12 +18,9 @@ study is final in SQLite) and ``runEnded()`` (the runner thread is gone).
 
 from __future__ import annotations
 
-import gc
 import os
 import platform
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -669,8 +666,7 @@ class MainWindow(QMainWindow):
             spec = row.study_spec("show it in the editor") if row.runnable else None
             log_params = _log_params(spec) if spec is not None else tuple(
                 row.description.get("log_params", ()))
-            with _collector_paused():
-                table = store.open_trials(study_id, log_params)
+            table = store.open_trials(study_id, log_params)
         except HpstudioError as exc:
             self.show_error("Cannot open the study", str(exc))
             return False
@@ -1168,20 +1164,6 @@ class MainWindow(QMainWindow):
 
 def _log_params(spec: StudySpec) -> set[str]:
     return {name for sub in spec.space for name, dim in sub.items() if getattr(dim, "log", False)}
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a study's columns are read: decoding 100,000
-    params dicts would otherwise trigger collections that walk every live object (a
-    quarter of the read's time). The dicts hold no cycles; collection resumes after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _relocated(spec: StudySpec, folder: Path) -> StudySpec:

@@ -42,7 +42,7 @@ from hpstudio.core.records import (
 from hpstudio.core.storage import schema
 from hpstudio.core.storage.base import HistoryRepository, NewStudy, StudyBusy, StudyRow
 from hpstudio.core.storage.liveness import live_status
-from hpstudio.core.trials import FoldColumns, StoredColumns, TrialTable
+from hpstudio.core.trials import FoldColumns, StoredColumns, TrialTable, collector_paused
 
 DB_ENV_VAR = "HPSTUDIO_DB"
 _STATES = {state.value: state for state in TrialState}
@@ -543,29 +543,31 @@ class HistoryStore(HistoryRepository):
         This is how a 100,000-trial study opens in well under a second: one query, the
         refit metric's aggregates straight from their REAL columns, parameters kept as
         text until a view needs them."""
-        rows = self._rows(
-            "SELECT number, rung, state, mean_test_score, std_test_score, mean_train_score, "
-            "mean_fit_time, mean_score_time, started, finished, subspace, n_resources, "
-            "n_splits, error, params, reused_from FROM trials WHERE study_id=? "
-            "ORDER BY number, rung", (study_id,))
-        metrics, refit = self._study_header(study_id)
-        cols = _transpose(rows, 16)
-        columns = StoredColumns(
-            number=np.asarray(cols[0], dtype=np.int64), rung=np.asarray(cols[1], dtype=np.int64),
-            state=np.asarray(cols[2], dtype=object), mean_test_score=_float_array(cols[3]),
-            std_test_score=_float_array(cols[4]), mean_train_score=_float_array(cols[5]),
-            mean_fit_time=_float_array(cols[6]), mean_score_time=_float_array(cols[7]),
-            started=_float_array(cols[8]), finished=_float_array(cols[9]),
-            subspace=np.asarray([s or 0 for s in cols[10]], dtype=np.int64),
-            n_resources=_float_array(cols[11]), n_splits=np.asarray(cols[12], dtype=np.int64),
-            error=list(cols[13]), params_json=list(cols[14]),
-            reused_from=np.array([-1 if r is None else r for r in cols[15]], dtype=np.int64),
-        )
-        return TrialTable.from_stored(
-            columns, records=lambda keys: self._read_records(study_id, keys),
-            folds=lambda: self.fold_columns(study_id),
-            extra_metric=lambda metric: self._metric_columns(study_id, metric),
-            log_params=log_params, metrics=metrics, refit=refit)
+        with collector_paused():  # 100,000 rows of tuples and lists, no cycles to collect
+            rows = self._rows(
+                "SELECT number, rung, state, mean_test_score, std_test_score, "
+                "mean_train_score, mean_fit_time, mean_score_time, started, finished, "
+                "subspace, n_resources, n_splits, error, params, reused_from FROM trials "
+                "WHERE study_id=? ORDER BY number, rung", (study_id,))
+            metrics, refit = self._study_header(study_id)
+            cols = _transpose(rows, 16)
+            columns = StoredColumns(
+                number=np.asarray(cols[0], dtype=np.int64),
+                rung=np.asarray(cols[1], dtype=np.int64),
+                state=np.asarray(cols[2], dtype=object), mean_test_score=_float_array(cols[3]),
+                std_test_score=_float_array(cols[4]), mean_train_score=_float_array(cols[5]),
+                mean_fit_time=_float_array(cols[6]), mean_score_time=_float_array(cols[7]),
+                started=_float_array(cols[8]), finished=_float_array(cols[9]),
+                subspace=np.asarray([s or 0 for s in cols[10]], dtype=np.int64),
+                n_resources=_float_array(cols[11]), n_splits=np.asarray(cols[12], dtype=np.int64),
+                error=list(cols[13]), params_json=list(cols[14]),
+                reused_from=np.array([-1 if r is None else r for r in cols[15]], dtype=np.int64),
+            )
+            return TrialTable.from_stored(
+                columns, records=lambda keys: self._read_records(study_id, keys),
+                folds=lambda: self.fold_columns(study_id),
+                extra_metric=lambda metric: self._metric_columns(study_id, metric),
+                log_params=log_params, metrics=metrics, refit=refit)
 
     def _metric_columns(self, study_id: int,
                         metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

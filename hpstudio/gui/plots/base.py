@@ -194,6 +194,25 @@ class PlotBase(QtWidgets.QWidget):
         self.export_target: Any = None
 
     # -- wiring for subclasses --------------------------------------------------------
+    def _axis_pickers(self, changed: Any) -> None:
+        """The x and y pickers of a tab that plots one choice against another, then an
+        info label, in the toolbar; ``changed`` is called when either pick changes."""
+        self.x_combo = QtWidgets.QComboBox(self)
+        self.y_combo = QtWidgets.QComboBox(self)
+        for label, combo in (("x:", self.x_combo), ("y:", self.y_combo)):
+            self.toolbar.addWidget(QtWidgets.QLabel(label, self))
+            self.toolbar.addWidget(combo)
+            combo.currentIndexChanged.connect(changed)
+        self.info = QtWidgets.QLabel(self)
+        self.toolbar.addWidget(self.info)
+
+    def _picked_axes(self) -> tuple[str | None, str | None]:
+        return self.x_combo.currentData(), self.y_combo.currentData()
+
+    def _pick_axes(self, x: str, y: str) -> None:
+        self.x_combo.setCurrentIndex(self.x_combo.findData(x))
+        self.y_combo.setCurrentIndex(self.y_combo.findData(y))
+
     def _plain_plot_widget(self) -> tuple[pg.PlotWidget, pg.PlotItem]:
         """The usual plot of a tab: plain axes, only the view box's own context menu."""
         widget = pg.PlotWidget(self, axisItems=study_axes("left", "bottom"))

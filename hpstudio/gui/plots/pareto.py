@@ -32,14 +32,7 @@ class ParetoPlot(PlotBase):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.x_combo = QtWidgets.QComboBox(self)
-        self.y_combo = QtWidgets.QComboBox(self)
-        for label, combo in (("x:", self.x_combo), ("y:", self.y_combo)):
-            self.toolbar.addWidget(QtWidgets.QLabel(label, self))
-            self.toolbar.addWidget(combo)
-            combo.currentIndexChanged.connect(self._on_axes_changed)
-        self.info = QtWidgets.QLabel(self)
-        self.toolbar.addWidget(self.info)
+        self._axis_pickers(self._on_axes_changed)
         self.widget, self.plot = self._plain_plot_widget()
         self.others = FastScatter(size=6)
         self.front = FastScatter(size=8, brush=FRONT_BRUSH)
@@ -65,12 +58,11 @@ class ParetoPlot(PlotBase):
 
     # -- axes -------------------------------------------------------------------------
     def axes(self) -> tuple[str | None, str | None]:
-        return self.x_combo.currentData(), self.y_combo.currentData()
+        return self._picked_axes()
 
     def set_axes(self, x: str, y: str) -> None:
         self._filling = True
-        self.x_combo.setCurrentIndex(self.x_combo.findData(x))
-        self.y_combo.setCurrentIndex(self.y_combo.findData(y))
+        self._pick_axes(x, y)
         self._filling = False
         self.refresh()
         self.plot.getViewBox().enableAutoRange()

@@ -858,15 +858,7 @@ class SpaceEditor(QWidget):
         self._prefill = dict(entry.space) if entry else {}
         self._estimator_name = estimator_name or "the estimator"
         self._params = dict(params) if params is not None else None
-        models = []
-        for index, sub in enumerate(subspaces):
-            rows = []
-            for order, (name, dim) in enumerate(sub.items()):
-                row = ParamRow(name, included=True, order=order)
-                row.load(dim)
-                rows.append(row)
-            models.append(self._new_model(rows, index))
-        self._set_models(models or [self._new_model([], 0)])
+        self._show_subspaces(subspaces)
         self.fixed_edit.blockSignals(True)
         self.fixed_edit.setText(format_fixed(fixed))
         self.fixed_edit.blockSignals(False)
@@ -876,6 +868,11 @@ class SpaceEditor(QWidget):
     def replace_subspaces(self, subspaces: Sequence[Mapping[str, Dimension]]) -> None:
         """Show these sub-spaces instead of the current ones (a pasted ``param_grid``), for
         the same estimator and fixed parameters: one change, one ``spaceChanged``."""
+        self._show_subspaces(subspaces)
+        self.spaceChanged.emit()
+
+    def _show_subspaces(self, subspaces: Sequence[Mapping[str, Dimension]]) -> None:
+        """One tab per sub-space, every given parameter ticked (one empty tab for none)."""
         models = []
         for index, sub in enumerate(subspaces):
             rows = []
@@ -885,7 +882,6 @@ class SpaceEditor(QWidget):
                 rows.append(row)
             models.append(self._new_model(rows, index))
         self._set_models(models or [self._new_model([], 0)])
-        self.spaceChanged.emit()
 
     def reset_for_estimator(self, entry: CatalogueEntry | None,
                             params: Mapping[str, Any] | None = None,

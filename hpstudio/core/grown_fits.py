@@ -76,11 +76,14 @@ class Growth:
             if _folder_bytes(folder) + len(blob) > DISK_BUDGET_BYTES:
                 return
             handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+        except OSError:
+            return
+        try:
             with os.fdopen(handle, "wb") as file:
                 file.write(blob)
             os.replace(temporary, self.path)
         except OSError:  # a full disk costs the saving, never the fold
-            with contextlib.suppress(OSError, UnboundLocalError):
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
 
 

@@ -20,7 +20,7 @@ with ``resource = "auto"`` within 0.5 % of the best in at most 0.8 x the better
 HalvingGridSearchCV's time, and asynchronous in at most 0.8 x synchronous; and how the
 asynchronous choices differ from the synchronous ones.
 
-    python benchmarks/time_to_best.py [--quick] [--jobs 2] [--grids forest24,worked]
+    python benchmarks/time_to_best.py [--quick] [--shuffle] [--jobs 2] [--grids forest24,worked]
 
 ``--quick`` runs on 4,000 of the rows (a few minutes instead of a quarter of an hour).
 """
@@ -50,6 +50,7 @@ from hpstudio.core.study import StudyRunner
 HOUSING = Path("/work/shared/data/housing.csv")
 TARGET = "median_house_value"
 FOLDS = 5
+SHUFFLE = False  # --shuffle: KFold(5, shuffle=True, random_state=0) on every side
 TREES_FROM = 7  # a second trees budget: 7 -> 21 trees instead of scikit-learn's 6 -> 18 -> 54
 GRIDS: dict[str, dict[str, Any]] = {
     "forest24": {
@@ -79,6 +80,14 @@ class Result:
     note: str = ""
     to_pick: float | None = None  # seconds until the picked trial had finished
     per_rung: list[int] = field(default_factory=list)
+
+
+def folds() -> Any:
+    """The splitter every method uses: scikit-learn's default for a regressor (the CSV's
+    row order, which is geographic, so a fold is a region), or the rows shuffled."""
+    from sklearn.model_selection import KFold
+
+    return KFold(FOLDS, shuffle=True, random_state=0) if SHUFFLE else KFold(FOLDS)
 
 
 def key(params: dict[str, Any]) -> str:
@@ -112,7 +121,7 @@ def run_grid_search(X: Any, y: Any, case: dict[str, Any], jobs: int) -> tuple[Re
 
     pipe, grid = sklearn_setup(X, case)
     start = time.perf_counter()
-    search = GridSearchCV(pipe, grid, cv=FOLDS, scoring=case["metric"], n_jobs=jobs).fit(X, y)
+    search = GridSearchCV(pipe, grid, cv=folds(), scoring=case["metric"], n_jobs=jobs).fit(X, y)
     wall = time.perf_counter() - start
     scores = {key(unprefixed(p)): s for p, s in zip(search.cv_results_["params"],
                                                     search.cv_results_["mean_test_score"],
@@ -134,7 +143,7 @@ def run_halving_search(X: Any, y: Any, case: dict[str, Any], jobs: int,
     if min_resources:
         extra["min_resources"] = min_resources
     start = time.perf_counter()
-    search = HalvingGridSearchCV(pipe, grid, cv=FOLDS, scoring=case["metric"], n_jobs=jobs,
+    search = HalvingGridSearchCV(pipe, grid, cv=folds(), scoring=case["metric"], n_jobs=jobs,
                                  resource=resource, random_state=0, **extra).fit(X, y)
     wall = time.perf_counter() - start
     params = unprefixed(search.best_params_)
@@ -148,12 +157,11 @@ def run_optuna(X: Any, y: Any, case: dict[str, Any], jobs: int) -> Result:
     import optuna
     from sklearn.base import clone
     from sklearn.metrics import check_scoring
-    from sklearn.model_selection import KFold
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pipe, _ = sklearn_setup(X, case)
     scorer = check_scoring(pipe, scoring=case["metric"])
-    splits = list(KFold(FOLDS).split(X, y))
+    splits = list(folds().split(X, y))
     space = case["space"]
     n_candidates = sum(math.prod(len(v) for v in sub.values()) for sub in space)
 
@@ -192,7 +200,8 @@ def hpstudio_spec(csv: Path, case: dict[str, Any], search: dict[str, Any]) -> St
         "name": "time-to-best", "data": {"csv": str(csv), "target": TARGET},
         "estimator": {"class": "sklearn.ensemble.RandomForestRegressor",
                       "fixed": case["fixed"]},
-        "space": case["space"], "cv": {"folds": FOLDS},
+        "space": case["space"],
+        "cv": {"folds": FOLDS, "shuffle": SHUFFLE, "seed": 0 if SHUFFLE else None},
         "scoring": {"metric": case["metric"]} if case["metric"] else {},
         "search": {"reuse": False, **search}})
 
@@ -223,7 +232,7 @@ def run_hpstudio(csv: Path, case: dict[str, Any], jobs: int, folder: Path, name:
               if not (best.budget is not None and k == best.budget.resource)}
     rungs = [sum(1 for t in trials if t.rung == r) for r in range(max(t.rung for t in trials) + 1)]
     notes = [line for line in logged if "auto" in line or "asynchronous halving" in line
-             or "promotion" in line]
+             or "promotion" in line or "Spearman" in line]
     return Result(name, wall, params, to_pick=best.finished - start_clock, per_rung=rungs,
                   note=" | ".join(notes))
 
@@ -235,7 +244,8 @@ def run_case(name: str, case: dict[str, Any], csv: Path, jobs: int, folder: Path
     dataset = load_dataset(DataSpec(csv=str(csv), target=TARGET))
     X, y = dataset.X, dataset.y
     COLUMNS.update(numeric=dataset.numeric_columns, categorical=dataset.categorical_columns)
-    print(f"\n== {case['title']}: {len(y):,} rows, {FOLDS} folds, {jobs} workers ==",
+    order = "shuffled" if SHUFFLE else "in the file's order"
+    print(f"\n== {case['title']}: {len(y):,} rows, {FOLDS} folds ({order}), {jobs} workers ==",
           flush=True)
     results: list[Result] = []
     reference, full_scores = run_grid_search(X, y, case, jobs)
@@ -391,9 +401,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4,000 rows instead of 20,640")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--grids", default=",".join(GRIDS))
+    parser.add_argument("--shuffle", action="store_true",
+                        help="shuffled folds (seed 0) instead of the rows in the file's order")
     parser.add_argument("--simulate-only", action="store_true",
                         help="only the simulated comparison of the rung modes")
     args = parser.parse_args()
+    global SHUFFLE
+    SHUFFLE = args.shuffle
     started = time.perf_counter()
     print_simulation()
     if args.simulate_only:

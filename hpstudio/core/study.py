@@ -45,7 +45,7 @@ from hpstudio.core.spec import StudySpec
 from hpstudio.core.storage import HistoryRepository, NewStudy
 from hpstudio.core.storage.liveness import HEARTBEAT_SECONDS, new_owner
 from hpstudio.core.strategies import Strategy, make_strategy
-from hpstudio.core.strategies.base import study_facts
+from hpstudio.core.strategies.base import Caution, study_facts
 
 Listener = Callable[[StudyEvent], None]
 _POLL_SECONDS = 0.05
@@ -232,7 +232,7 @@ class StudyRunner:
             status, reason = self._loop(study_id, spec, strategy, progress, started,
                                         previous_elapsed, n_splits, reuse)
             for line in strategy.closing_notes() + (reuse.closing_notes() if reuse else []):
-                self._log(line)
+                self._log(line, "warning" if isinstance(line, Caution) else "info")
             if status is StudyStatus.FINISHED and spec.cv.outer is not None:
                 from hpstudio.core.nested import run_nested_for_study
 

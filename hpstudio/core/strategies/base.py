@@ -15,6 +15,11 @@ from typing import Any
 from hpstudio.core.records import Candidate, FoldResult, TrialRecord
 
 
+class Caution(str):
+    """A closing note the log shows as a warning: something about the run's result that
+    the user should act on, not just read."""
+
+
 @dataclass(frozen=True)
 class StudyFacts:
     """What the data and the estimator tell a strategy before its first ask.
@@ -67,7 +72,8 @@ class Strategy(ABC):
         return []
 
     def closing_notes(self) -> list[str]:
-        """Lines for the study's log when the run ends (e.g. fits saved by pruning)."""
+        """Lines for the study's log when the run ends (e.g. fits saved by pruning);
+        a ``Caution`` is logged as a warning."""
         return []
 
     def hear_fold(self, candidate: Candidate, result: FoldResult,

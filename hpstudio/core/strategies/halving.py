@@ -47,6 +47,7 @@ from hpstudio.core.search_options import (
 )
 from hpstudio.core.space import FloatRange, IntRange, SubSpace, Values, candidate_key, iter_grid
 from hpstudio.core.strategies.base import Strategy, StudyFacts
+from hpstudio.core.strategies.rung_agreement import agreement_notes
 
 #: Estimator parameters that ``resource = "auto"`` uses as the budget, in this order.
 AUTO_PARAMETERS = ("n_estimators", "max_iter")
@@ -378,6 +379,11 @@ class _Halving(Strategy):
         told = sum(len(s) for s in self._scores)
         return len(self._asked) - told
 
+    def closing_notes(self) -> list[str]:
+        if self.plan is None:
+            return []
+        return agreement_notes(self.plan.amounts, _unit(self.plan.resource), self._scores)
+
     def describe_plan(self) -> list[str]:
         plan = self._bound_plan
         mode = "asynchronous" if self._search.asynchronous else "synchronous"
@@ -614,7 +620,7 @@ class AsyncHalvingStrategy(_Halving):
                          f"{'s' if len(self.speculative) != 1 else ''} made on partial "
                          f"results so that no worker waited; {wrong} of them the rung's final "
                          "ranking would not have made")
-        return lines
+        return lines + super().closing_notes()
 
 
 def make_halving(search: Any, space: Sequence[SubSpace]) -> _Halving:

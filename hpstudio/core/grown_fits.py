@@ -93,7 +93,7 @@ def growth_for(context: Any, fold: int, params: dict[str, Any], budget: Budget |
 
     ``params``: the candidate's parameters as the task carries them; ``estimator``: the
     fold's estimator with them set."""
-    if budget is None or budget.resource.rsplit("__", 1)[-1] != _GROWN_PARAMETER:
+    if budget is None or not is_grown_budget(budget.resource):
         return None
     forest = final_estimator(estimator)
     if not _is_growable(forest):
@@ -122,6 +122,12 @@ def replace_final(estimator: Any, replacement: Any) -> Any:
 
 
 def _is_growable(forest: Any) -> bool:
+    return grows_between_rungs(type(forest), getattr(forest, "random_state", "unset"))
+
+
+def grows_between_rungs(estimator_class: type, random_state: Any) -> bool:
+    """Whether a promoted candidate of this class continues its forest (see the module's
+    text): what a cost preview of halving on ``n_estimators`` needs to know."""
     from sklearn.ensemble import (
         ExtraTreesClassifier,
         ExtraTreesRegressor,
@@ -131,8 +137,13 @@ def _is_growable(forest: Any) -> bool:
 
     kinds = (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier,
              ExtraTreesRegressor)
-    seed = getattr(forest, "random_state", "unset")
-    return isinstance(forest, kinds) and (seed is None or isinstance(seed, int | np.integer))
+    seeded = random_state is None or isinstance(random_state, int | np.integer)
+    return isinstance(estimator_class, type) and issubclass(estimator_class, kinds) and seeded
+
+
+def is_grown_budget(resource: str) -> bool:
+    """Whether a halving budget is the parameter that forests grow along."""
+    return resource.rsplit("__", 1)[-1] == _GROWN_PARAMETER
 
 
 def _folder_bytes(folder: Path) -> int:

@@ -30,6 +30,7 @@ class PlannedWork:
     splitter: str | None = None  # the named splitter, None for the folds shorthand
     outer: int | None = None  # outer folds of nested CV (each runs the whole search)
     rungs: Any = None  # successive halving: its RungPlan
+    grown: bool = False  # halving on n_estimators of a forest: promotions add trees
     budgets_known: bool = True  # False: rows of data not known yet (no dataset)
 
     @property
@@ -44,7 +45,7 @@ class PlannedWork:
         third): what a duration estimate from one full probe fit should multiply."""
         if self.rungs is None:
             return float(self.fits)
-        return self.rungs.budget_share() * self.folds
+        return self.rungs.budget_share(self.grown) * self.folds
 
     def describe(self) -> str:
         """The count line of the editor, e.g. ``18 candidates × 5 folds = 90 fits``."""
@@ -132,6 +133,7 @@ def _splits(cv: Any, dataset: Any) -> int:
 
 
 def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> PlannedWork:
+    from hpstudio.core.grown_fits import grows_between_rungs, is_grown_budget
     from hpstudio.core.strategies.base import StudyFacts
     from hpstudio.core.strategies.halving import Resource, plan_rungs, resolve_resource
 
@@ -139,8 +141,9 @@ def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> Plann
     folds = _splits(spec.cv, dataset) or spec.cv.folds
     n_samples = int(dataset.X.shape[0]) if dataset is not None else 10**12
     n_classes = dataset.n_classes if dataset is not None else None
+    estimator_class = _estimator_class(spec, allowed)
     facts = StudyFacts(n_samples, folds, n_classes, spec.estimator.short_name,
-                       _estimator_params(spec, allowed))
+                       _estimator_params(estimator_class, spec))
     searched = {name for sub in spec.space for name in sub}
     try:
         resource = resolve_resource(search, facts, searched)
@@ -174,20 +177,28 @@ def _planned_halving(spec: Any, dataset: Any, allowed: tuple[str, ...]) -> Plann
     return PlannedWork(search.strategy, candidates, plan.trials, folds, spec.cv.splitter,
                        None if spec.cv.outer is None else _splits(spec.cv.outer, dataset),
                        rungs=plan, budgets_known=known and (dataset is not None
-                                                            or resource.name != "n_samples"))
+                                                            or resource.name != "n_samples"),
+                       grown=is_grown_budget(resource.name) and grows_between_rungs(
+                           estimator_class, facts.estimator_params.get("random_state")))
 
 
-def _estimator_params(spec: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
-    """The estimator's parameters with the fixed values applied; {} when it cannot be
-    imported here (the editor counts while the class is still being typed)."""
+def _estimator_class(spec: Any, allowed: tuple[str, ...]) -> type | None:
+    """The estimator's class; None when it cannot be imported here (the editor counts
+    while the class is still being typed)."""
     from hpstudio.core.errors import HpstudioError
-    from hpstudio.core.estimators import default_params, resolve_estimator_class
+    from hpstudio.core.estimators import resolve_estimator_class
 
     try:
-        cls = resolve_estimator_class(spec.estimator.cls, allowed)
+        return resolve_estimator_class(spec.estimator.cls, allowed)
     except HpstudioError:
-        return {}
-    return {**default_params(cls), **dict(spec.estimator.fixed)}
+        return None
+
+
+def _estimator_params(cls: type | None, spec: Any) -> dict[str, Any]:
+    """The estimator's parameters with the fixed values applied; {} without the class."""
+    from hpstudio.core.estimators import default_params
+
+    return {} if cls is None else {**default_params(cls), **dict(spec.estimator.fixed)}
 
 
 def first_candidate(spec: Any) -> dict[str, Any]:

@@ -65,13 +65,26 @@ def test_a_budget_parameter_that_is_searched_or_missing_is_refused():
 
 def test_the_cost_preview_counts_the_fits_halving_runs():
     work = planned_work(spec(strategy="halving-grid", resource="n_estimators"))
-    # 27 candidates, factor 3: 27 → 9 → 3 → 1 on 2 → 6 → 20 → 60 trees, 5 folds each
+    # 27 candidates, factor 3: 27 → 9 → 3 → 1 on 2 → 6 → 18 → 54 trees, 5 folds each
     assert work.trials == 27 + 9 + 3 + 1 and work.fits == 40 * 5
     assert "27 → 9 → 3 → 1" in work.describe() and "200 fits" in work.describe()
     assert work.full_budget_fits < work.fits  # small budgets cost less than full fits
     assert spec(strategy="halving-grid", resource="n_estimators").planned_trials() == 40
     grid = planned_work(spec(strategy="grid"))
     assert grid.fits == 27 * 5 and grid.full_budget_fits == grid.fits
+
+
+def test_the_cost_preview_counts_only_the_trees_a_promoted_forest_adds():
+    forest = planned_work(spec(strategy="halving-grid", resource="n_estimators"))
+    # 27 forests of 2 trees, then 9 grow 4 more, 3 grow 12 more, 1 grows 36 more
+    assert forest.grown
+    assert forest.full_budget_fits == pytest.approx(5 * (27 * 2 + 9 * 4 + 3 * 12 + 36) / 60)
+    boosting = planned_work(StudySpec.from_dict({
+        **BASE, "estimator": {"class": "sklearn.ensemble.GradientBoostingClassifier",
+                              "fixed": {"n_estimators": 60}},
+        "search": {"strategy": "halving-grid", "resource": "n_estimators"}}))
+    assert not boosting.grown  # boosting refits from scratch at every rung
+    assert boosting.full_budget_fits == pytest.approx(5 * (27 * 2 + 9 * 6 + 3 * 18 + 54) / 60)
 
 
 def test_the_count_needs_no_estimator_it_cannot_import():

@@ -78,11 +78,17 @@ class RungPlan:
     def trials(self) -> int:
         return sum(self.candidates)
 
-    def budget_share(self) -> float:
-        """The trials' budgets in full-budget trials: what a duration estimate should count."""
+    def budget_share(self, grown: bool = False) -> float:
+        """The trials' budgets in full-budget trials: what a duration estimate should count.
+
+        ``grown``: promoted candidates continue their fits from the rung below (forests
+        on ``n_estimators``), so a rung costs only what it adds to the one before."""
         top = max(self.max_resources, 1)
-        return sum(n * min(1.0, a / top) for n, a in zip(self.candidates, self.amounts,
-                                                          strict=True))
+        share, before = 0.0, 0
+        for count, amount in zip(self.candidates, self.amounts, strict=True):
+            share += count * (min(amount, top) - (before if grown else 0)) / top
+            before = min(amount, top)
+        return share
 
     def describe(self) -> str:
         """``24 → 8 → 3 candidates on n_estimators 6 → 18 → 54``."""

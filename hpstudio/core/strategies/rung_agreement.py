@@ -63,10 +63,10 @@ def agreement_notes(amounts: Sequence[int], resource: str,
                          f"(Spearman rho {rho:.2f}, p {p:.2f})")
         else:
             lines.append(Caution(
-                f"{pair}: the {count} candidates promoted ranked no more alike at {big} "
-                f"than chance would (Spearman rho {rho:.2f}, p {p:.2f}): the scores at "
-                f"{small} were mostly noise, and a candidate dropped there may have been "
-                f"the best; min_resources = {amounts[rung + 1]} ranks on more"))
+                f"{pair}: the {count} promoted candidates ranked no more alike at {big} "
+                f"than chance would (Spearman rho {rho:.2f}, p {p:.2f}), so the rung at "
+                f"{small} may have dropped the best on noise: try min_resources = "
+                f"{amounts[rung + 1]}"))
     return lines
 
 

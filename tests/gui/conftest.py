@@ -1,9 +1,18 @@
-"""Qt tests run without a display, and never read or write the user's own settings."""
+"""Qt tests run without a display, and never read or write the user's own settings;
+the fixtures most editor tests share."""
+
+from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from hpstudio.core.spec import StudySpec
+    from hpstudio.gui.widgets.editor import StudyEditor
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -23,3 +32,21 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
     return folder
+
+
+@pytest.fixture(scope="module")
+def demo() -> StudySpec:
+    """The worked example's spec, as the app ships it."""
+    from hpstudio.core.spec import StudySpec
+
+    return StudySpec.from_file(str(files("hpstudio.demo").joinpath("forest-diabetes.toml")))
+
+
+@pytest.fixture
+def editor(qtbot) -> StudyEditor:
+    """An empty study editor that probes a duration soon after a change."""
+    from hpstudio.gui.widgets.editor import StudyEditor
+
+    widget = StudyEditor(probe_delay_ms=30)
+    qtbot.addWidget(widget)
+    return widget

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -36,18 +35,6 @@ BACKGROUND = Qt.ItemDataRole.BackgroundRole
 TOOLTIP = Qt.ItemDataRole.ToolTipRole
 CHECK = Qt.ItemDataRole.CheckStateRole
 WAIT_MS = 15_000
-
-
-@pytest.fixture(scope="module")
-def demo() -> StudySpec:
-    return StudySpec.from_file(str(files("hpstudio.demo").joinpath("forest-diabetes.toml")))
-
-
-@pytest.fixture
-def editor(qtbot) -> StudyEditor:
-    widget = StudyEditor(probe_delay_ms=30)
-    qtbot.addWidget(widget)
-    return widget
 
 
 def settle(qtbot, editor: StudyEditor) -> None:

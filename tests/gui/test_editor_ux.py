@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib.resources import files
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
@@ -24,18 +23,6 @@ TOOLTIP = Qt.ItemDataRole.ToolTipRole
 STATUS_TIP = Qt.ItemDataRole.StatusTipRole
 RF = "sklearn.ensemble.RandomForestRegressor"
 RIDGE = "sklearn.linear_model.Ridge"
-
-
-@pytest.fixture(scope="module")
-def demo() -> StudySpec:
-    return StudySpec.from_file(str(files("hpstudio.demo").joinpath("forest-diabetes.toml")))
-
-
-@pytest.fixture
-def editor(qtbot) -> StudyEditor:
-    widget = StudyEditor(probe_delay_ms=30)
-    qtbot.addWidget(widget)
-    return widget
 
 
 def settle(qtbot, editor: StudyEditor) -> None:

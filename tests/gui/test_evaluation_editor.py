@@ -25,13 +25,6 @@ from hpstudio.gui.widgets.evaluation_panel import EvaluationPanel, table_text
 WAIT_MS = 60_000  # upper bounds for background work on a loaded machine
 
 
-@pytest.fixture
-def editor(qtbot) -> StudyEditor:
-    widget = StudyEditor(probe_delay_ms=30)
-    qtbot.addWidget(widget)
-    return widget
-
-
 def settle(qtbot, editor: StudyEditor) -> None:
     qtbot.waitUntil(lambda: editor.space_editor.parameters_known()
                     and not editor.data_panel.is_loading(), timeout=WAIT_MS)

@@ -4,29 +4,15 @@ the count line, the Rungs plot and the trial table's marks."""
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib.resources import files
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from hpstudio.core.records import Budget, TrialRecord, TrialState
-from hpstudio.core.spec import SearchSpec, StudySpec
+from hpstudio.core.spec import SearchSpec
 from hpstudio.gui.models import COL_NUMBER, COL_STATE, TrialTableModel
 from hpstudio.gui.plots.panel import PlotsPanel
-from hpstudio.gui.widgets.editor import StudyEditor
-
-
-@pytest.fixture(scope="module")
-def demo() -> StudySpec:
-    return StudySpec.from_file(str(files("hpstudio.demo").joinpath("forest-diabetes.toml")))
-
-
-@pytest.fixture
-def editor(qtbot) -> StudyEditor:
-    widget = StudyEditor(probe_delay_ms=30)
-    qtbot.addWidget(widget)
-    return widget
 
 
 def test_halving_settings_round_trip_and_show_only_for_halving(qtbot, editor, demo) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 import pytest
 from PySide6.QtCore import Qt
 from sklearn.model_selection import ParameterGrid
@@ -49,18 +47,6 @@ HALVING_EXPECTED = [{"gamma": [1e-3, 1e-2, 1e-1, 1, 10, 100], "C": [1, 10, 100, 
 SPACING_GRID = ("import numpy as np\n"
                 "param_grid = {'C': np.logspace(-2, 2, 5), 'degree': range(1, 4)}")
 SPACING_EXPECTED = [{"C": [0.01, 0.1, 1.0, 10.0, 100.0], "degree": [1, 2, 3]}]
-
-
-@pytest.fixture(scope="module")
-def demo() -> StudySpec:
-    return StudySpec.from_file(str(files("hpstudio.demo").joinpath("forest-diabetes.toml")))
-
-
-@pytest.fixture
-def editor(qtbot) -> StudyEditor:
-    widget = StudyEditor(probe_delay_ms=30)
-    qtbot.addWidget(widget)
-    return widget
 
 
 def loaded(qtbot, editor: StudyEditor, spec: StudySpec) -> StudyEditor:

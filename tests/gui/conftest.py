@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from hpstudio.core.spec import StudySpec
+    from hpstudio.gui.plots.panel import PlotsPanel
     from hpstudio.gui.widgets.editor import StudyEditor
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -50,3 +53,15 @@ def editor(qtbot) -> StudyEditor:
     widget = StudyEditor(probe_delay_ms=30)
     qtbot.addWidget(widget)
     return widget
+
+
+@pytest.fixture
+def panel(qtbot) -> Iterator[PlotsPanel]:
+    """A plots panel of a usual size, with no study; its helper process ends with it."""
+    from hpstudio.gui.plots.panel import PlotsPanel
+
+    widget = PlotsPanel()
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    yield widget
+    widget.shutdown()

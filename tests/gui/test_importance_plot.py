@@ -15,21 +15,11 @@ from hpstudio.core.importance import fanova_importances, parameters_from_dicts
 from hpstudio.core.records import TrialRecord, TrialState
 from hpstudio.core.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 from hpstudio.gui.plots.importance import AXIS_LABEL
-from hpstudio.gui.plots.panel import PlotsPanel
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 # The first forest also starts the helper process, which imports scikit-learn's ensembles;
 # a loaded machine may starve it for a while: waits are generous.
 WAIT_MS = 60_000
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = PlotsPanel()
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    yield p
-    p.shutdown()
 
 
 def record(number: int, params: dict, score: float) -> TrialRecord:

@@ -25,7 +25,6 @@ from hpstudio.core.records import FoldResult, TrialRecord, TrialState
 from hpstudio.core.synthetic import SYNTHETIC_LOG_PARAMS, synthetic_trials
 from hpstudio.core.trials import TrialTable
 from hpstudio.gui.plots.contour import MODE_GRID, MODE_INTERPOLATED
-from hpstudio.gui.plots.panel import PlotsPanel
 
 T0 = 1_000.0
 
@@ -86,15 +85,6 @@ def mixed_trials() -> list[TrialRecord]:
             scores, train,
         ))
     return out
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = PlotsPanel()
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    yield p
-    p.shutdown()
 
 
 def complete_scores(trials: list[TrialRecord]) -> np.ndarray:

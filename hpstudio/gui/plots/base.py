@@ -7,7 +7,9 @@ live study pays for the visible tab alone.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -194,24 +196,46 @@ class PlotBase(QtWidgets.QWidget):
         self.export_target: Any = None
 
     # -- wiring for subclasses --------------------------------------------------------
-    def _axis_pickers(self, changed: Any) -> None:
+    def _axis_pickers(self) -> None:
         """The x and y pickers of a tab that plots one choice against another, then an
-        info label, in the toolbar; ``changed`` is called when either pick changes."""
+        info label, in the toolbar. Picking redraws the tab and fits the view to it,
+        except while the tab fills or sets the pickers itself (``_quiet_axes``)."""
         self.x_combo = QtWidgets.QComboBox(self)
         self.y_combo = QtWidgets.QComboBox(self)
+        self._axes_quiet = False
         for label, combo in (("x:", self.x_combo), ("y:", self.y_combo)):
             self.toolbar.addWidget(QtWidgets.QLabel(label, self))
             self.toolbar.addWidget(combo)
-            combo.currentIndexChanged.connect(changed)
+            combo.currentIndexChanged.connect(self._on_axis_picked)
         self.info = QtWidgets.QLabel(self)
         self.toolbar.addWidget(self.info)
+
+    @contextlib.contextmanager
+    def _quiet_axes(self) -> Iterator[None]:
+        """Refill or set the pickers without a redraw for every index they pass through."""
+        self._axes_quiet = True
+        try:
+            yield
+        finally:
+            self._axes_quiet = False
+
+    def _on_axis_picked(self, *_: object) -> None:
+        if not self._axes_quiet:
+            self._redraw_for_axes()
+
+    def _redraw_for_axes(self) -> None:
+        self.refresh()
+        self.plot.getViewBox().enableAutoRange()
 
     def _picked_axes(self) -> tuple[str | None, str | None]:
         return self.x_combo.currentData(), self.y_combo.currentData()
 
     def _pick_axes(self, x: str, y: str) -> None:
-        self.x_combo.setCurrentIndex(self.x_combo.findData(x))
-        self.y_combo.setCurrentIndex(self.y_combo.findData(y))
+        """Show ``x`` against ``y``: one redraw, the view fitted to it."""
+        with self._quiet_axes():
+            self.x_combo.setCurrentIndex(self.x_combo.findData(x))
+            self.y_combo.setCurrentIndex(self.y_combo.findData(y))
+        self._redraw_for_axes()
 
     def _plain_plot_widget(self) -> tuple[pg.PlotWidget, pg.PlotItem]:
         """The usual plot of a tab: plain axes, only the view box's own context menu."""

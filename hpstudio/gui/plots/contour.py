@@ -44,7 +44,7 @@ class ContourPlot(PlotBase):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self._axis_pickers(self._on_params_changed)
+        self._axis_pickers()
 
         self.widget, self.plot = self._plain_plot_widget()
         self.cmap = pg.colormap.get("viridis")
@@ -70,18 +70,13 @@ class ContourPlot(PlotBase):
         self._rows = np.empty(0, dtype=np.int64)
         self._px = np.empty(0)
         self._py = np.empty(0)
-        self._filling_combos = False
 
     # -- parameter choice -------------------------------------------------------------
     def selected_params(self) -> tuple[str | None, str | None]:
         return self._picked_axes()
 
     def set_params(self, x: str, y: str) -> None:
-        self._filling_combos = True
         self._pick_axes(x, y)
-        self._filling_combos = False
-        self.refresh()
-        self.plot.getViewBox().enableAutoRange()
 
     def _sync_combos(self) -> None:
         names = list(self.columns.params)
@@ -89,25 +84,19 @@ class ContourPlot(PlotBase):
         if names == current:
             return
         xs, ys = self.selected_params()
-        self._filling_combos = True
-        for combo in (self.x_combo, self.y_combo):
-            combo.clear()
-            for n in names:
-                combo.addItem(n, n)
-        if xs not in names:
-            xs = names[0] if names else None
-        if ys not in names or ys == xs:
-            ys = next((n for n in names if n != xs), None)
-        if xs is not None:
-            self.x_combo.setCurrentIndex(names.index(xs))
-        if ys is not None:
-            self.y_combo.setCurrentIndex(names.index(ys))
-        self._filling_combos = False
-
-    def _on_params_changed(self, *_: object) -> None:
-        if not self._filling_combos:
-            self.refresh()
-            self.plot.getViewBox().enableAutoRange()
+        with self._quiet_axes():
+            for combo in (self.x_combo, self.y_combo):
+                combo.clear()
+                for n in names:
+                    combo.addItem(n, n)
+            if xs not in names:
+                xs = names[0] if names else None
+            if ys not in names or ys == xs:
+                ys = next((n for n in names if n != xs), None)
+            if xs is not None:
+                self.x_combo.setCurrentIndex(names.index(xs))
+            if ys is not None:
+                self.y_combo.setCurrentIndex(names.index(ys))
 
     # -- data -------------------------------------------------------------------------
     def append(self, start: int) -> None:

@@ -32,7 +32,7 @@ class ParetoPlot(PlotBase):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self._axis_pickers(self._on_axes_changed)
+        self._axis_pickers()
         self.widget, self.plot = self._plain_plot_widget()
         self.others = FastScatter(size=6)
         self.front = FastScatter(size=8, brush=FRONT_BRUSH)
@@ -48,7 +48,6 @@ class ParetoPlot(PlotBase):
         self.front.sigClicked.connect(lambda _i, k: self._emit_clicked(int(self._front[k])))
         self._set_view(self.widget, self.plot)
         self._add_export_to_menu(self.plot.getViewBox())
-        self._filling = False
         self._x = np.empty(0)
         self._y = np.empty(0)
         self._front = np.empty(0, dtype=np.int64)
@@ -61,11 +60,7 @@ class ParetoPlot(PlotBase):
         return self._picked_axes()
 
     def set_axes(self, x: str, y: str) -> None:
-        self._filling = True
         self._pick_axes(x, y)
-        self._filling = False
-        self.refresh()
-        self.plot.getViewBox().enableAutoRange()
 
     def set_columns(self, columns: TrialTable, metric: str = "score") -> None:
         super().set_columns(columns, metric)
@@ -77,8 +72,7 @@ class ParetoPlot(PlotBase):
         shown = getattr(table, "metric", table.refit)
         xs = [(FIT_TIME, "mean fit time (s)"), *((m, m) for m in metrics if m != shown)]
         ys = [(m, self._name(m)) for m in metrics]
-        self._filling = True
-        try:
+        with self._quiet_axes():
             for combo, items in ((self.x_combo, xs), (self.y_combo, ys)):
                 combo.clear()
                 for key, text in items:
@@ -86,17 +80,10 @@ class ParetoPlot(PlotBase):
             # two metrics: the other one against the shown one; one metric: against time
             self.x_combo.setCurrentIndex(1 if len(xs) > 1 else 0)
             self.y_combo.setCurrentIndex(max(0, self.y_combo.findData(shown)))
-        finally:
-            self._filling = False
 
     def _name(self, metric: str) -> str:
         shown = getattr(self.columns, "metric", self.columns.refit)
         return self.metric_name if metric == shown else metric
-
-    def _on_axes_changed(self, *_: object) -> None:
-        if not self._filling:
-            self.refresh()
-            self.plot.getViewBox().enableAutoRange()
 
     # -- data -------------------------------------------------------------------------
     def append(self, start: int) -> None:

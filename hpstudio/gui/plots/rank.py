@@ -36,7 +36,7 @@ class RankPlot(PlotBase):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self._axis_pickers(self._on_axes_changed)
+        self._axis_pickers()
         self.widget, self.plot = self._plain_plot_widget()
         self.bins: list[FastScatter] = []
         for k in range(BINS):
@@ -55,7 +55,6 @@ class RankPlot(PlotBase):
         self.plot.layout.addItem(self.colorbar, 2, 5)
         self._set_view(self.widget, self.plot)
         self._add_export_to_menu(self.plot.getViewBox())
-        self._filling = False
         self._names: tuple[str, ...] = ()
         self._rows_of_bin: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * BINS
         self._x = np.empty(0)
@@ -68,19 +67,14 @@ class RankPlot(PlotBase):
 
     def set_axes(self, x: str, y: str) -> None:
         self._sync_combos()
-        self._filling = True
         self._pick_axes(x, y)
-        self._filling = False
-        self.refresh()
-        self.plot.getViewBox().enableAutoRange()
 
     def _sync_combos(self) -> None:
         names = tuple(self.columns.params)
         if names == self._names:
             return
         x, y = self.axes()
-        self._filling = True
-        try:
+        with self._quiet_axes():
             self.x_combo.clear()
             self.y_combo.clear()
             for name in names:
@@ -92,14 +86,7 @@ class RankPlot(PlotBase):
                 y = next((n for n in names if n != x), SCORE_AXIS)
             self.x_combo.setCurrentIndex(max(0, self.x_combo.findData(x)))
             self.y_combo.setCurrentIndex(max(0, self.y_combo.findData(y)))
-        finally:
-            self._filling = False
         self._names = names
-
-    def _on_axes_changed(self, *_: object) -> None:
-        if not self._filling:
-            self.refresh()
-            self.plot.getViewBox().enableAutoRange()
 
     def _click_handler(self, k: int):
         def handler(_item: object, index: int) -> None:

@@ -92,3 +92,14 @@ def test_a_caution_reaches_the_study_log_as_a_warning(monkeypatch):
                 ).run(spec)
     levels = {e.message: e.level for e in logged}
     assert levels["act on this"] == "warning" and levels["read this"] == "info"
+
+
+def test_no_min_resources_is_advised_for_the_last_rung():
+    from hpstudio.core.strategies.rung_agreement import agreement_notes
+
+    order = {n: float(n) for n in range(6)}
+    reversed_order = {n: -v for n, v in order.items()}
+    first = agreement_notes([6, 18, 54], "n_estimators", [order, reversed_order, {}])[0]
+    last = agreement_notes([18, 54], "n_estimators", [order, reversed_order])[0]
+    assert "try min_resources = 18" in first
+    assert "no more alike" in last and "min_resources" not in last  # that would be a grid

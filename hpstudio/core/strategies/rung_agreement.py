@@ -62,11 +62,13 @@ def agreement_notes(amounts: Sequence[int], resource: str,
             lines.append(f"{pair}: the {count} candidates run at both ranked alike "
                          f"(Spearman rho {rho:.2f}, p {p:.2f})")
         else:
+            # a first rung at the last rung's budget would be a grid: no advice then
+            advice = (f": try min_resources = {amounts[rung + 1]}"
+                      if rung + 2 < len(amounts) else "")
             lines.append(Caution(
                 f"{pair}: the {count} promoted candidates ranked no more alike at {big} "
-                f"than chance would (Spearman rho {rho:.2f}, p {p:.2f}), so the rung at "
-                f"{small} may have dropped the best on noise: try min_resources = "
-                f"{amounts[rung + 1]}"))
+                f"than chance might (Spearman rho {rho:.2f}, p {p:.2f}), so the rung at "
+                f"{small} may have dropped the best on noise{advice}"))
     return lines
 
 
